@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod csv;
+pub mod queue;
 pub mod sample;
 pub mod source;
 
