@@ -170,15 +170,14 @@ fn decode_chunks(bytes: &[u8], start: usize) -> ChunkReadout {
     let mut readout = ChunkReadout::default();
     let mut at = start;
     let mut garbage_from: Option<usize> = None;
-    let mut end_garbage =
-        |readout: &mut ChunkReadout, garbage_from: &mut Option<usize>, at: usize| {
-            if let Some(from) = garbage_from.take() {
-                readout.damage.push(ChunkDamage::Garbage {
-                    offset: from as u64,
-                    bytes: (at - from) as u64,
-                });
-            }
-        };
+    let end_garbage = |readout: &mut ChunkReadout, garbage_from: &mut Option<usize>, at: usize| {
+        if let Some(from) = garbage_from.take() {
+            readout.damage.push(ChunkDamage::Garbage {
+                offset: from as u64,
+                bytes: (at - from) as u64,
+            });
+        }
+    };
     while at < bytes.len() {
         let rest = &bytes[at..];
         if rest.len() < CHUNK_HEADER_BYTES || &rest[..4] != CHUNK_MAGIC {
