@@ -4,3 +4,8 @@
 //! No UI and no ML here.
 
 pub mod chunks;
+pub mod folder;
+pub mod meta;
+
+pub use folder::{RecoveryReport, SessionError, SessionFolder, check_subject_code};
+pub use meta::{SessionMeta, SessionStatus, TrialEntry, TrialState};
