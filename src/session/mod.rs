@@ -7,6 +7,7 @@ pub mod chunks;
 pub mod events;
 pub mod folder;
 pub mod meta;
+pub mod recorder;
 
 pub use folder::{RecoveryReport, SessionError, SessionFolder, check_subject_code};
 pub use meta::{SessionMeta, SessionStatus, TrialEntry, TrialState};
