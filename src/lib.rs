@@ -5,6 +5,7 @@
 //! same code; `main.rs` only parses the command line. See `ARCHITECTURE.md` for the
 //! data flow and which module may depend on which.
 
+pub mod audio;
 pub mod cli;
 pub mod dataset;
 pub mod fixation;
