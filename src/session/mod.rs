@@ -8,6 +8,7 @@ pub mod events;
 pub mod folder;
 pub mod meta;
 pub mod recorder;
+pub mod runner;
 
 pub use folder::{RecoveryReport, SessionError, SessionFolder, check_subject_code};
 pub use meta::{SessionMeta, SessionStatus, TrialEntry, TrialState};
