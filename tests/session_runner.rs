@@ -328,6 +328,7 @@ fn an_interrupted_session_resumes_at_the_next_trial() {
             &study,
             "s03",
             DeviceInfo::default(),
+            120.0,
             0,
         )
         .unwrap();

@@ -178,6 +178,7 @@ impl<'a> Runner<'a> {
             study,
             subject_code,
             source.info().clone(),
+            source.gaze_output_frequency_hz(),
             now,
         )?;
         let mut runner = Self::with_folder(study, folder, source, options)?;
@@ -403,11 +404,12 @@ impl<'a> Runner<'a> {
                 let realtime = self.options.time_scale <= 1.0;
                 self.log(Some(&trial.id), EventKind::DictationStart)?;
                 let dictation = Dictation::from_wav_file(&wav, &out, realtime)?;
-                let length = hound::WavReader::open(&wav)
-                    .map(|r| r.duration() as f64 * 1000.0 / f64::from(r.spec().sample_rate))
-                    .unwrap_or(0.0);
-                let wait_ms = length.min(f64::from(max_length_ms)).max(0.0) as u32;
-                self.wait_and_record(self.scaled(wait_ms), None)?;
+                // The subject speaks until the recording ends or the maximum length.
+                let deadline_us = system_time_us()
+                    + i64::try_from(self.scaled(max_length_ms).as_micros()).unwrap_or(i64::MAX);
+                while !dictation.input_finished() && system_time_us() < deadline_us {
+                    self.wait_and_record(self.options.poll_interval, None)?;
+                }
                 let summary = dictation.stop()?;
                 self.log(Some(&trial.id), EventKind::DictationStop)?;
                 Ok(TrialDescription {
