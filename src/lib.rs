@@ -6,6 +6,7 @@
 //! data flow and which module may depend on which.
 
 pub mod cli;
+pub mod cohort;
 pub mod dataset;
 pub mod fixation;
 pub mod gaze;
