@@ -7,6 +7,7 @@
 
 pub mod audio;
 pub mod cli;
+pub mod cohort;
 pub mod dataset;
 pub mod fixation;
 pub mod gaze;

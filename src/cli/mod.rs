@@ -1,6 +1,7 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod simulate;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Simulate(simulate::SimulateArgs),
     Validate(validate::ValidateArgs),
 }
 
@@ -24,6 +26,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the desktop app is not built yet; try `scanscribe --help`"),
+        Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
     }
 }
