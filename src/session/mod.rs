@@ -9,6 +9,7 @@ pub mod folder;
 pub mod meta;
 pub mod recorder;
 pub mod runner;
+pub mod simulated_subject;
 
 pub use folder::{RecoveryReport, SessionError, SessionFolder, check_subject_code};
 pub use meta::{SessionMeta, SessionStatus, TrialEntry, TrialState};

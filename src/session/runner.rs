@@ -73,6 +73,8 @@ pub enum Response {
 
 /// What the subject does when the runner waits for them.
 pub trait Subject {
+    /// Called before the trial's fixation cross (a simulated subject starts looking).
+    fn trial_starting(&mut self, _trial: &Trial, _trial_index: usize) {}
     /// Returns when the subject continues; `false` aborts the session.
     fn wait_to_continue(&mut self, screen: &WaitScreen) -> bool;
     /// The description of a trial's image.
@@ -348,6 +350,7 @@ impl<'a> Runner<'a> {
         let _ = self.source.drain_samples(&mut self.pending_samples);
         self.pending_samples.clear();
 
+        subject.trial_starting(&trial, index);
         if trial.fixation_cross_ms > 0 {
             self.log(Some(&trial.id), EventKind::FixationCrossOn)?;
             self.wait_and_record(self.scaled(trial.fixation_cross_ms), Some(&mut recorder))?;
