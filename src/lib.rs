@@ -10,3 +10,4 @@ pub mod dataset;
 pub mod fixation;
 pub mod gaze;
 pub mod study;
+pub mod ui;
