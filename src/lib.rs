@@ -14,3 +14,4 @@ pub mod gaze;
 pub mod interop;
 pub mod session;
 pub mod study;
+pub mod ui;

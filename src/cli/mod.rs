@@ -10,10 +10,13 @@ use clap::{Parser, Subcommand};
 ///
 /// With no subcommand, opens the desktop app on the bundled demo study.
 #[derive(Debug, Parser)]
-#[command(name = "scanscribe", version, about, long_about = None)]
+#[command(name = "scanscribe", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Study file the app opens (default: studies/demo.ron).
+    #[arg(long, value_name = "PATH")]
+    pub study: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -25,7 +28,7 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => anyhow::bail!("the desktop app is not built yet; try `scanscribe --help`"),
+        None => crate::ui::run(cli.study),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
     }
