@@ -25,10 +25,18 @@ use crate::study::{LoadedStudy, Trial};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulatedSubjectError {
-    #[error("{path}: a simulated subject needs cohort scenes named scene-NNN.png; this image is not one")]
+    #[error(
+        "{path}: a simulated subject needs cohort scenes named scene-NNN.png; this image is not one"
+    )]
     NotACohortImage { path: String },
-    #[error("{path}: the image is not scene {index} of cohort seed {seed} (pixels differ); pass the seed the images were made with (--cohort-seed)")]
-    WrongSeed { path: String, index: usize, seed: u64 },
+    #[error(
+        "{path}: the image is not scene {index} of cohort seed {seed} (pixels differ); pass the seed the images were made with (--cohort-seed)"
+    )]
+    WrongSeed {
+        path: String,
+        index: usize,
+        seed: u64,
+    },
     #[error("{path}: cannot read the image: {message}")]
     Image { path: String, message: String },
     #[error("simulated subject {index} does not exist: the cohort has {count} subjects")]
@@ -117,7 +125,11 @@ impl SimulatedParticipant {
     pub fn gaze_source(&self) -> SimulatedGaze {
         SimulatedGaze {
             info: DeviceInfo {
-                address: format!("simulated://cohort-{}/{}", self.cohort.config.seed, self.cohort_subject_id()),
+                address: format!(
+                    "simulated://cohort-{}/{}",
+                    self.cohort.config.seed,
+                    self.cohort_subject_id()
+                ),
                 serial_number: String::new(),
                 model: "scanscribe simulated subject".into(),
                 device_name: format!("simulated subject {}", self.cohort_subject_id()),
@@ -132,7 +144,11 @@ impl SimulatedParticipant {
 
     /// The [`Subject`] side: looks when a trial starts, describes with the cohort text,
     /// or speaks `speech_dir/<trial id>.wav` when that file exists.
-    pub fn subject<'a>(&'a self, study: &'a LoadedStudy, speech_dir: Option<&'a Path>) -> SimulatedSubject<'a> {
+    pub fn subject<'a>(
+        &'a self,
+        study: &'a LoadedStudy,
+        speech_dir: Option<&'a Path>,
+    ) -> SimulatedSubject<'a> {
         SimulatedSubject {
             participant: self,
             study,
@@ -163,17 +179,31 @@ pub struct SimulatedSubject<'a> {
 
 impl SimulatedSubject<'_> {
     fn scene_of(&self, trial: &Trial) -> Option<usize> {
-        let position = self.study.study.trials.iter().position(|t| t.id == trial.id)?;
+        let position = self
+            .study
+            .study
+            .trials
+            .iter()
+            .position(|t| t.id == trial.id)?;
         self.participant.scene_of_trial.get(position).copied()
     }
 }
 
 impl Subject for SimulatedSubject<'_> {
     fn trial_starting(&mut self, trial: &Trial, _trial_index: usize) {
-        let Some(scene) = self.scene_of(trial) else { return };
-        let simulated = self.participant.cohort.trial(self.participant.subject, scene);
+        let Some(scene) = self.scene_of(trial) else {
+            return;
+        };
+        let simulated = self
+            .participant
+            .cohort
+            .trial(self.participant.subject, scene);
         let samples = simulated.stream.samples;
-        let mut replay = self.participant.replay.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut replay = self
+            .participant
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         *replay = Replay {
             stream_start_us: samples.first().map_or(0, |s| s.system_time_us),
             live_start_us: system_time_us(),
@@ -194,14 +224,21 @@ impl Subject for SimulatedSubject<'_> {
             }
         }
         match self.scene_of(trial) {
-            Some(scene) => Response::Text(self.participant.cohort.trial(self.participant.subject, scene).description.text),
+            Some(scene) => Response::Text(
+                self.participant
+                    .cohort
+                    .trial(self.participant.subject, scene)
+                    .description
+                    .text,
+            ),
             None => Response::Nothing,
         }
     }
 
     fn questionnaire(&mut self) -> Option<[u8; 10]> {
         // Stable per subject: a personality derived from the subject's index.
-        let seed = self.participant.subject as u64 * 0x9E37_79B9 + self.participant.cohort.config.seed;
+        let seed =
+            self.participant.subject as u64 * 0x9E37_79B9 + self.participant.cohort.config.seed;
         Some(std::array::from_fn(|i| 1 + ((seed >> (i * 3)) % 7) as u8))
     }
 }
@@ -235,7 +272,9 @@ impl GazeSource for SimulatedGaze {
     }
 
     fn set_gaze_output_frequency_hz(&mut self, _frequency_hz: f32) -> Result<(), GazeError> {
-        Err(GazeError::Unsupported("the simulated subject's rate is set when it is created".into()))
+        Err(GazeError::Unsupported(
+            "the simulated subject's rate is set when it is created".into(),
+        ))
     }
 
     fn start(&mut self) -> Result<(), GazeError> {
@@ -256,7 +295,8 @@ impl GazeSource for SimulatedGaze {
         let mut replay = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
         let before = out.len();
         while let Some(sample) = replay.samples.get(replay.next) {
-            let live_us = replay.live_start_us + ((sample.system_time_us - replay.stream_start_us) as f64 / self.speed) as i64;
+            let live_us = replay.live_start_us
+                + ((sample.system_time_us - replay.stream_start_us) as f64 / self.speed) as i64;
             if live_us > now {
                 break;
             }

@@ -25,7 +25,7 @@ pub fn overview_ui(ui: &mut egui::Ui, open: &OpenStudy) {
         egui::CollapsingHeader::new("Instructions for the subject")
             .default_open(true)
             .show(ui, |ui| {
-                ui.label(&study.instructions);
+                ui.add(egui::Label::new(&study.instructions).wrap());
             });
         egui::CollapsingHeader::new("Set-up")
             .default_open(true)

@@ -12,17 +12,27 @@ const PREVIEW_HEIGHT: f32 = 140.0;
 pub fn trial_grid_ui(ui: &mut egui::Ui, open: &OpenStudy) {
     let loaded = &open.loaded;
     let line_spacing = ui.spacing().item_spacing;
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing = egui::vec2(12.0, 12.0);
-        for (index, trial) in loaded.study.trials.iter().enumerate() {
-            let size_px = loaded.image_sizes_px.get(index).copied();
-            let thumbnail = open.thumbnails.get(index);
-            ui.scope(|ui| {
-                ui.spacing_mut().item_spacing = line_spacing;
-                trial_card_ui(ui, trial, size_px, thumbnail);
-            });
-        }
-    });
+    let gap = 12.0;
+    // A card is its content plus the group frame's margins and stroke.
+    let card_outer_width = CARD_WIDTH + 2.0 * (ui.style().spacing.window_margin.leftf() + 2.0);
+    let columns = ((ui.available_width() + gap) / (card_outer_width + gap))
+        .floor()
+        .max(1.0) as usize;
+    let trials: Vec<_> = loaded.study.trials.iter().enumerate().collect();
+    for row in trials.chunks(columns) {
+        ui.horizontal_top(|ui| {
+            ui.spacing_mut().item_spacing = egui::vec2(gap, gap);
+            for &(index, trial) in row {
+                let size_px = loaded.image_sizes_px.get(index).copied();
+                let thumbnail = open.thumbnails.get(index);
+                ui.scope(|ui| {
+                    ui.spacing_mut().item_spacing = line_spacing;
+                    trial_card_ui(ui, trial, size_px, thumbnail);
+                });
+            }
+        });
+        ui.add_space(gap);
+    }
 }
 
 fn trial_card_ui(
