@@ -1,6 +1,7 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod export;
 mod simulate;
 mod validate;
 
@@ -21,6 +22,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Export(export::ExportArgs),
     Simulate(simulate::SimulateArgs),
     Validate(validate::ValidateArgs),
 }
@@ -29,6 +31,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => crate::ui::run(cli.study),
+        Some(Command::Export(args)) => export::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
     }

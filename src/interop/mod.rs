@@ -5,3 +5,4 @@
 
 pub mod bids;
 mod bids_files;
+pub mod records;
