@@ -2,6 +2,9 @@
 //! subcommand parses its arguments and calls the library modules.
 
 mod export;
+mod fixations;
+mod import;
+mod record;
 mod simulate;
 mod validate;
 
@@ -23,8 +26,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Export(export::ExportArgs),
+    Import(import::ImportArgs),
+    Record(record::RecordArgs),
     Simulate(simulate::SimulateArgs),
     Validate(validate::ValidateArgs),
+    Fixations(Box<fixations::FixationsArgs>),
 }
 
 /// Runs a parsed command line.
@@ -32,7 +38,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => crate::ui::run(cli.study),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Record(args)) => record::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Fixations(args)) => fixations::run(&args),
     }
 }

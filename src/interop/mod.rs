@@ -5,4 +5,5 @@
 
 pub mod bids;
 mod bids_files;
+pub mod localized_narratives;
 pub mod records;

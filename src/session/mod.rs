@@ -3,6 +3,7 @@
 //!
 //! No UI and no ML here.
 
+pub mod analysis;
 pub mod chunks;
 pub mod events;
 pub mod folder;
