@@ -8,6 +8,7 @@ pub mod csv;
 pub mod queue;
 pub mod sample;
 pub mod source;
+pub mod tobii;
 
 pub use sample::{EyeSample, GazeSample};
 pub use source::{
