@@ -12,6 +12,7 @@ pub mod sample;
 pub mod simulated;
 pub mod software_calibration;
 pub mod source;
+pub mod tobii;
 mod worker;
 
 pub use mouse::{MouseSource, PointerFeed};
