@@ -29,13 +29,18 @@ fn narratives_become_valid_records_with_trajectories_where_the_mouse_dwelt() {
     images(&image_dir);
     let out = dir.path().join("dataset");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
-    let summary = import_localized_narratives(&fixture, &image_dir, &out, Some(Split::Train)).unwrap();
+    let summary =
+        import_localized_narratives(&fixture, &image_dir, &out, Some(Split::Train)).unwrap();
     assert_eq!(summary.records, 2);
 
     let records = read_records(&out.join("records.jsonl")).unwrap();
     assert_eq!(records[0].subject, "ln93");
     assert_eq!(records[0].image, "images/000000137576.jpg");
-    assert!(records[0].description.starts_with("In this image there are two cows"));
+    assert!(
+        records[0]
+            .description
+            .starts_with("In this image there are two cows")
+    );
     assert_eq!(records[0].split, Some(Split::Train));
     assert_eq!(records[1].subject, "ln12");
 
@@ -45,10 +50,18 @@ fn narratives_become_valid_records_with_trajectories_where_the_mouse_dwelt() {
     assert_eq!(steps.len(), 3, "{steps:?}");
     for (step, expected) in steps.iter().zip(dwelt) {
         let [x, y] = centre(step.bbox);
-        assert!((x - expected[0]).abs() < 0.03 && (y - expected[1]).abs() < 0.03, "{step:?} vs {expected:?}");
+        assert!(
+            (x - expected[0]).abs() < 0.03 && (y - expected[1]).abs() < 0.03,
+            "{step:?} vs {expected:?}"
+        );
         assert!(step.duration_ms > 400.0, "{step:?}");
     }
-    assert_eq!(records[1].trajectory.len(), 2, "{:?}", records[1].trajectory);
+    assert_eq!(
+        records[1].trajectory.len(),
+        2,
+        "{:?}",
+        records[1].trajectory
+    );
 }
 
 #[test]
@@ -57,12 +70,22 @@ fn missing_images_and_broken_lines_are_reported_with_line_numbers() {
     let image_dir = dir.path().join("empty");
     std::fs::create_dir(&image_dir).unwrap();
     let input = dir.path().join("narratives.jsonl");
-    let fixture = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)).unwrap();
+    let fixture =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)).unwrap();
     std::fs::write(&input, format!("{fixture}{{\"image_id\": 3\n")).unwrap();
     let message = import_localized_narratives(&input, &image_dir, &dir.path().join("out"), None)
         .unwrap_err()
         .to_string();
-    assert!(message.contains("line 1: image 137576 not found"), "{message}");
-    assert!(message.contains("000000137576.jpg") || message.contains("12-digit"), "{message}");
-    assert!(message.contains("line 3: not a Localized Narratives record"), "{message}");
+    assert!(
+        message.contains("line 1: image 137576 not found"),
+        "{message}"
+    );
+    assert!(
+        message.contains("000000137576.jpg") || message.contains("12-digit"),
+        "{message}"
+    );
+    assert!(
+        message.contains("line 3: not a Localized Narratives record"),
+        "{message}"
+    );
 }

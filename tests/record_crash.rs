@@ -36,7 +36,11 @@ fn scanscribe() -> Command {
 }
 
 fn session_dir(sessions: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(sessions.join("crash")).ok()?.flatten().map(|e| e.path()).next()
+    std::fs::read_dir(sessions.join("crash"))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .next()
 }
 
 #[test]
@@ -57,15 +61,24 @@ fn a_killed_recording_loses_at_most_100_ms_and_resumes() {
     // Wait until the second trial is recording, then kill in the middle of it.
     let started = Instant::now();
     let gaze = loop {
-        assert!(started.elapsed() < Duration::from_secs(60), "the recording never reached trial 2");
-        if let Some(root) = session_dir(&sessions) {
-            let meta = SessionFolder::read(&root).unwrap();
-            if let Some(trial) = meta.trials.get(1).filter(|t| t.state == TrialState::InProgress) {
-                let gaze = root.join("trials").join(&trial.id).join("gaze.chunks");
-                if read_chunks(&gaze).is_ok_and(|r| r.samples.len() > 300) {
-                    break gaze;
-                }
-            }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the recording never reached trial 2"
+        );
+        let in_second_trial = session_dir(&sessions).and_then(|root| {
+            // The folder exists a moment before its metadata does.
+            let meta = SessionFolder::read(&root).ok()?;
+            let trial = meta
+                .trials
+                .get(1)
+                .filter(|t| t.state == TrialState::InProgress)?;
+            let gaze = root.join("trials").join(&trial.id).join("gaze.chunks");
+            read_chunks(&gaze)
+                .is_ok_and(|r| r.samples.len() > 300)
+                .then_some(gaze)
+        });
+        if let Some(gaze) = in_second_trial {
+            break gaze;
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -77,7 +90,10 @@ fn a_killed_recording_loses_at_most_100_ms_and_resumes() {
     let kept = read_chunks(&gaze).unwrap();
     let last_kept_us = kept.samples.last().unwrap().system_time_us;
     let lost_ms = (killed_at_us - last_kept_us) as f64 / 1000.0;
-    assert!(lost_ms <= 100.0, "{lost_ms} ms of samples before the kill were lost");
+    assert!(
+        lost_ms <= 100.0,
+        "{lost_ms} ms of samples before the kill were lost"
+    );
 
     let (folder, report) = SessionFolder::open(&root).unwrap();
     assert!(report.was_interrupted);
@@ -98,9 +114,21 @@ fn a_killed_recording_loses_at_most_100_ms_and_resumes() {
     let meta = SessionFolder::read(&root).unwrap();
     assert_eq!(meta.status, SessionStatus::Complete);
     let states: Vec<TrialState> = meta.trials.iter().map(|t| t.state).collect();
-    assert_eq!(states, [TrialState::Complete, TrialState::Interrupted, TrialState::Complete]);
+    assert_eq!(
+        states,
+        [
+            TrialState::Complete,
+            TrialState::Interrupted,
+            TrialState::Complete
+        ]
+    );
     let third = root.join("trials").join(&meta.trials[2].id);
-    for file in ["gaze.chunks", "fixations.csv", "trajectory.json", "quality.json"] {
+    for file in [
+        "gaze.chunks",
+        "fixations.csv",
+        "trajectory.json",
+        "quality.json",
+    ] {
         assert!(third.join(file).exists(), "{file} of the resumed trial");
     }
 }

@@ -71,7 +71,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 SplitArg::Test => Split::Test,
             });
             let summary = export_records(&args.sessions, &args.out, split)?;
-            println!("{}: {} record(s)", args.out.join("records.jsonl").display(), summary.records);
+            println!(
+                "{}: {} record(s)",
+                args.out.join("records.jsonl").display(),
+                summary.records
+            );
             for skipped in summary.skipped {
                 println!("  skipped {skipped}");
             }

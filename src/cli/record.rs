@@ -66,10 +66,20 @@ pub struct RecordArgs {
 }
 
 pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.speed > 0.0 && args.speed.is_finite(), "--speed: expected a positive number, found {}", args.speed);
+    anyhow::ensure!(
+        args.speed > 0.0 && args.speed.is_finite(),
+        "--speed: expected a positive number, found {}",
+        args.speed
+    );
     anyhow::ensure!(args.cohort_subject >= 1, "--cohort-subject counts from 1");
     let study = load_study(&args.study)?;
-    let participant = SimulatedParticipant::new(&study, args.cohort_seed, args.cohort_subject - 1, args.rate_hz, args.speed)?;
+    let participant = SimulatedParticipant::new(
+        &study,
+        args.cohort_seed,
+        args.cohort_subject - 1,
+        args.rate_hz,
+        args.speed,
+    )?;
     let mut source = participant.gaze_source();
     let mut subject = participant.subject(&study, args.speech_dir.as_deref());
     let options = RunnerOptions {
@@ -86,10 +96,22 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     };
     let root = runner.folder().root().to_path_buf();
     let screen = study.study.screen;
-    let pending = runner.folder().meta().trials.iter().filter(|t| t.state == crate::session::TrialState::Pending).count();
-    eprintln!("recording into {} (participant: simulated subject {})", root.display(), participant.cohort_subject_id());
+    let pending = runner
+        .folder()
+        .meta()
+        .trials
+        .iter()
+        .filter(|t| t.state == crate::session::TrialState::Pending)
+        .count();
+    eprintln!(
+        "recording into {} (participant: simulated subject {})",
+        root.display(),
+        participant.cohort_subject_id()
+    );
     let bar = ProgressBar::new(pending as u64);
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg:24} [{bar:30}] {pos}/{len} trials")?);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} {msg:24} [{bar:30}] {pos}/{len} trials",
+    )?);
     let meta = runner.run(
         &mut subject,
         &mut |trial| analyze_trial(trial, &study, &screen),
@@ -100,6 +122,11 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         },
     )?;
     bar.finish_and_clear();
-    println!("{}: {:?}, {} trials", root.display(), meta.status, meta.trials.len());
+    println!(
+        "{}: {:?}, {} trials",
+        root.display(),
+        meta.status,
+        meta.trials.len()
+    );
     Ok(())
 }

@@ -100,7 +100,10 @@ pub fn import_localized_narratives(
         let narrative: Narrative = match serde_json::from_str(&line) {
             Ok(n) => n,
             Err(e) => {
-                problems.push((line_number, format!("not a Localized Narratives record: {e}")));
+                problems.push((
+                    line_number,
+                    format!("not a Localized Narratives record: {e}"),
+                ));
                 continue;
             }
         };
@@ -117,14 +120,26 @@ pub fn import_localized_narratives(
                     size
                 }
                 Err(e) => {
-                    problems.push((line_number, format!("{}: not a readable image: {e}", image_path.display())));
+                    problems.push((
+                        line_number,
+                        format!("{}: not a readable image: {e}", image_path.display()),
+                    ));
                     continue;
                 }
             },
         };
         let samples = trace_samples(&narrative.traces);
-        if let Some(bad) = samples.windows(2).position(|w| w[1].system_time_us < w[0].system_time_us) {
-            problems.push((line_number, format!("trace time goes backwards at point {} (t in seconds must not decrease)", bad + 1)));
+        if let Some(bad) = samples
+            .windows(2)
+            .position(|w| w[1].system_time_us < w[0].system_time_us)
+        {
+            problems.push((
+                line_number,
+                format!(
+                    "trace time goes backwards at point {} (t in seconds must not decrease)",
+                    bad + 1
+                ),
+            ));
             continue;
         }
         summary.trace_points += samples.len();
@@ -135,7 +150,10 @@ pub fn import_localized_narratives(
                 continue;
             }
         };
-        let file_name = image_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = image_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let target = out_images.join(&file_name);
         if !target.exists() {
             std::fs::copy(&image_path, &target).map_err(io(&target))?;
@@ -157,8 +175,9 @@ pub fn import_localized_narratives(
         });
     }
     summary.records = records.len();
-    summary.mean_trajectory_steps =
-        records.iter().map(|r| r.trajectory.len()).sum::<usize>() as f64 / records.len().max(1) as f64;
+    summary.mean_trajectory_steps = records.iter().map(|r| r.trajectory.len()).sum::<usize>()
+        as f64
+        / records.len().max(1) as f64;
     write_records(&out.join("records.jsonl"), &records)?;
     Ok(summary)
 }
@@ -171,11 +190,17 @@ fn id_text(value: &serde_json::Value) -> String {
 }
 
 fn find_image(folder: &Path, image_id: &str) -> Option<PathBuf> {
-    let mut names: Vec<String> = ["jpg", "jpeg", "png"].iter().map(|e| format!("{image_id}.{e}")).collect();
+    let mut names: Vec<String> = ["jpg", "jpeg", "png"]
+        .iter()
+        .map(|e| format!("{image_id}.{e}"))
+        .collect();
     if let Ok(number) = image_id.parse::<u64>() {
         names.push(format!("{number:012}.jpg"));
     }
-    names.into_iter().map(|n| folder.join(n)).find(|p| p.is_file())
+    names
+        .into_iter()
+        .map(|n| folder.join(n))
+        .find(|p| p.is_file())
 }
 
 /// The trace as mouse "gaze" samples: image-normalized points (the image is the whole
@@ -196,9 +221,15 @@ fn trace_samples(traces: &[Vec<TracePoint>]) -> Vec<GazeSample> {
 }
 
 /// Fixations of a trace in image pixels, then the trajectory on the image.
-fn trace_trajectory(samples: &[GazeSample], image_size_px: (u32, u32)) -> Result<Vec<crate::dataset::TrajectoryStep>, String> {
-    let space = Space::Pixels { resolution_px: image_size_px };
-    let fixations = detect_fixations(samples, &Method::idt_for(&space), space).map_err(|e| e.to_string())?;
+fn trace_trajectory(
+    samples: &[GazeSample],
+    image_size_px: (u32, u32),
+) -> Result<Vec<crate::dataset::TrajectoryStep>, String> {
+    let space = Space::Pixels {
+        resolution_px: image_size_px,
+    };
+    let fixations =
+        detect_fixations(samples, &Method::idt_for(&space), space).map_err(|e| e.to_string())?;
     let screen = ScreenGeometry {
         resolution_px: image_size_px,
         ..ScreenGeometry::default()
@@ -210,5 +241,10 @@ fn trace_trajectory(samples: &[GazeSample], image_size_px: (u32, u32)) -> Result
     let whole_display = ImagePlacement {
         rect_display: [0.0, 0.0, 1.0, 1.0],
     };
-    Ok(build_trajectory(&fixations, &whole_display, &screen, &options))
+    Ok(build_trajectory(
+        &fixations,
+        &whole_display,
+        &screen,
+        &options,
+    ))
 }

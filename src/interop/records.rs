@@ -27,7 +27,11 @@ pub struct RecordsSummary {
 
 /// Writes `out/records.jsonl` and `out/images/` from the sessions; every record gets
 /// `split` (when given), `session` (the folder name) and `trial`.
-pub fn export_records(sessions: &[PathBuf], out: &Path, split: Option<Split>) -> Result<RecordsSummary, RecordsExportError> {
+pub fn export_records(
+    sessions: &[PathBuf],
+    out: &Path,
+    split: Option<Split>,
+) -> Result<RecordsSummary, RecordsExportError> {
     let file_error = |path: &Path, e: &dyn std::fmt::Display| RecordsExportError::File {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -38,8 +42,15 @@ pub fn export_records(sessions: &[PathBuf], out: &Path, split: Option<Split>) ->
     let mut summary = RecordsSummary::default();
     for dir in sessions {
         let meta = SessionFolder::read(dir)?;
-        let session_name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        for trial in meta.trials.iter().filter(|t| t.state == TrialState::Complete) {
+        let session_name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for trial in meta
+            .trials
+            .iter()
+            .filter(|t| t.state == TrialState::Complete)
+        {
             let trial_dir = dir.join("trials").join(&trial.id);
             let skip = |why: &str| format!("{session_name}/{}: {why}", trial.id);
             let description_path = trial_dir.join("description.json");
@@ -50,12 +61,16 @@ pub fn export_records(sessions: &[PathBuf], out: &Path, split: Option<Split>) ->
             let description: TrialDescription =
                 serde_json::from_str(&text).map_err(|e| file_error(&description_path, &e))?;
             if description.text.trim().is_empty() {
-                summary.skipped.push(skip("the description is empty (not transcribed or typed yet)"));
+                summary.skipped.push(skip(
+                    "the description is empty (not transcribed or typed yet)",
+                ));
                 continue;
             }
             let trajectory_path = trial_dir.join("trajectory.json");
             let Ok(text) = std::fs::read_to_string(&trajectory_path) else {
-                summary.skipped.push(skip("no trajectory (run the analysis)"));
+                summary
+                    .skipped
+                    .push(skip("no trajectory (run the analysis)"));
                 continue;
             };
             let trajectory: Vec<TrajectoryStep> =
@@ -64,7 +79,10 @@ pub fn export_records(sessions: &[PathBuf], out: &Path, split: Option<Split>) ->
             let name = format!(
                 "{}-{}",
                 meta.study_id,
-                source_image.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| trial.id.clone())
+                source_image
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| trial.id.clone())
             );
             let target = images.join(&name);
             if !target.exists() {

@@ -31,7 +31,11 @@ pub fn placement_of(screen: &ScreenGeometry, image_size_px: (u32, u32)) -> Image
 }
 
 /// Writes the derived files of one trial (see the module docs).
-pub fn analyze_trial(trial: &RecordedTrial, study: &LoadedStudy, screen: &ScreenGeometry) -> Result<(), String> {
+pub fn analyze_trial(
+    trial: &RecordedTrial,
+    study: &LoadedStudy,
+    screen: &ScreenGeometry,
+) -> Result<(), String> {
     let stimulus: Vec<_> = trial
         .samples
         .iter()
@@ -41,21 +45,41 @@ pub fn analyze_trial(trial: &RecordedTrial, study: &LoadedStudy, screen: &Screen
     let write = |name: &str, value: &serde_json::Value| -> Result<(), String> {
         let path = trial.dir.join(name);
         let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
-        super::meta::write_atomically(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+        super::meta::write_atomically(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))
     };
     let quality = recording_quality(&stimulus, None);
-    write("quality.json", &serde_json::to_value(&quality).map_err(|e| e.to_string())?)?;
+    write(
+        "quality.json",
+        &serde_json::to_value(&quality).map_err(|e| e.to_string())?,
+    )?;
 
     let space = Space::Visual(*screen);
-    let fixations = detect_fixations(&stimulus, &Method::ivt_for(&space), space).map_err(|e| e.to_string())?;
-    crate::fixation::csv::write_fixations(&trial.dir.join("fixations.csv"), &fixations, screen.resolution_px)
-        .map_err(|e| e.to_string())?;
+    let fixations =
+        detect_fixations(&stimulus, &Method::ivt_for(&space), space).map_err(|e| e.to_string())?;
+    crate::fixation::csv::write_fixations(
+        &trial.dir.join("fixations.csv"),
+        &fixations,
+        screen.resolution_px,
+    )
+    .map_err(|e| e.to_string())?;
 
     let image_size = image_size_of(study, &trial.dir).unwrap_or((1, 1));
     let placement = placement_of(screen, image_size);
-    let trajectory = build_trajectory(&fixations, &placement, screen, &TrajectoryOptions::default());
-    write("trajectory.json", &serde_json::to_value(&trajectory).map_err(|e| e.to_string())?)?;
-    write("placement.json", &serde_json::to_value(placement).map_err(|e| e.to_string())?)?;
+    let trajectory = build_trajectory(
+        &fixations,
+        &placement,
+        screen,
+        &TrajectoryOptions::default(),
+    );
+    write(
+        "trajectory.json",
+        &serde_json::to_value(&trajectory).map_err(|e| e.to_string())?,
+    )?;
+    write(
+        "placement.json",
+        &serde_json::to_value(placement).map_err(|e| e.to_string())?,
+    )?;
     Ok(())
 }
 
