@@ -54,7 +54,7 @@ fn a_killed_recording_loses_at_most_100_ms_and_resumes() {
         .args(["--subject", "s01", "--rate-hz", "600", "--sessions"])
         .arg(&sessions)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
 
