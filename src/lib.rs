@@ -9,4 +9,5 @@ pub mod cli;
 pub mod dataset;
 pub mod fixation;
 pub mod gaze;
+pub mod metrics;
 pub mod study;

@@ -1,6 +1,7 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod score;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Validate(validate::ValidateArgs),
+    Score(score::ScoreArgs),
 }
 
 /// Runs a parsed command line.
@@ -25,5 +27,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the desktop app is not built yet; try `scanscribe --help`"),
         Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Score(args)) => score::run(&args),
     }
 }
