@@ -17,7 +17,7 @@
 //! number of **bigrams** (its `length` is incremented when the 0-based order index is
 //! 1), that is `max(0, words − 1)`, not the number of words.
 
-use super::ngrams::{Corpus, FastMap, MAX_N, Ngram, Sentence};
+use super::ngrams::{Corpus, MAX_N, Ngram, Sentence};
 
 /// The toolkit's σ of the Gaussian length penalty.
 pub const SIGMA: f64 = 6.0;
@@ -32,8 +32,9 @@ pub struct CiderScores {
 /// Document frequencies of a reference set and the scoring rule that uses them.
 #[derive(Debug, Clone)]
 pub struct CiderD {
-    /// `ln N − ln max(1, df(g))` of every n-gram of the references.
-    idf: FastMap<Ngram, f64>,
+    /// Per order, `ln N − ln max(1, df(g))` by [`Ngram::index`], for the n-grams
+    /// counted when the model was made; later n-grams (in no reference) get `ln N`.
+    idf: [Vec<f64>; MAX_N],
     /// `ln N`, the idf of an n-gram no reference has.
     log_documents: f64,
 }
@@ -51,24 +52,29 @@ impl CiderD {
     /// Document frequencies from the references: one document per segment (the union
     /// of that segment's references), `N` = the number of segments.
     pub fn from_references(segments: &[Vec<Sentence>]) -> Self {
-        let mut document_frequency: FastMap<Ngram, u32> = FastMap::default();
-        let mut seen: Vec<Ngram> = Vec::new();
-        for references in segments {
-            seen.clear();
-            for reference in references {
-                seen.extend(reference.counts.iter().map(|&(g, _)| g));
-            }
-            seen.sort_unstable();
-            seen.dedup();
-            for &g in &seen {
-                *document_frequency.entry(g).or_insert(0) += 1;
+        let mut sizes = [0usize; MAX_N];
+        for &(g, _) in segments.iter().flatten().flat_map(|r| &r.counts) {
+            let size = &mut sizes[g.order() - 1];
+            *size = (*size).max(g.index() + 1);
+        }
+        // df by order and index; `last_segment` counts an n-gram once per segment.
+        let mut document_frequency = sizes.map(|size| vec![0u32; size]);
+        let mut last_segment = sizes.map(|size| vec![usize::MAX; size]);
+        for (k, references) in segments.iter().enumerate() {
+            for &(g, _) in references.iter().flat_map(|r| &r.counts) {
+                let (n, i) = (g.order() - 1, g.index());
+                if last_segment[n][i] != k {
+                    last_segment[n][i] = k;
+                    document_frequency[n][i] += 1;
+                }
             }
         }
         let log_documents = (segments.len() as f64).ln();
-        let idf = document_frequency
-            .into_iter()
-            .map(|(g, df)| (g, log_documents - f64::from(df.max(1)).ln()))
-            .collect();
+        let idf = document_frequency.map(|dfs| {
+            dfs.into_iter()
+                .map(|df| log_documents - f64::from(df.max(1)).ln())
+                .collect()
+        });
         Self { idf, log_documents }
     }
 
@@ -80,7 +86,10 @@ impl CiderD {
             .counts
             .iter()
             .map(|&(g, tf)| {
-                let idf = self.idf.get(&g).copied().unwrap_or(self.log_documents);
+                let idf = self.idf[g.order() - 1]
+                    .get(g.index())
+                    .copied()
+                    .unwrap_or(self.log_documents);
                 let w = f64::from(tf) * idf;
                 let n = g.order() - 1;
                 norms[n] += w * w;

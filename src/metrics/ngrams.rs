@@ -1,9 +1,11 @@
-//! N-gram counting shared by BLEU and CIDEr-D: word interning, packed n-gram keys,
-//! per-sentence sorted count vectors, and the tokenized corpus both scorers read.
+//! N-gram counting shared by BLEU and CIDEr-D: word and n-gram interning (dense ids
+//! per order, so the scorers index arrays instead of hashing), per-sentence sorted
+//! count vectors, and the tokenized corpus both scorers read.
 //!
-//! Sentences are split on whitespace, exactly like pycocoevalcap's `s.split()`, so
-//! give this module already tokenized text (see [`super::tokenize::coco_tokenize`]).
-//! It owns no scoring rule.
+//! Sentences are split on whitespace like pycocoevalcap's `s.split()` (Rust's Unicode
+//! whitespace; Python's `str.split` also splits on the ASCII separators U+001C..U+001F,
+//! which tokenized text never holds), so give this module already tokenized text (see
+//! [`super::tokenize::coco_tokenize`]). It owns no scoring rule.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -57,12 +59,6 @@ impl Hasher for FxHasher {
         self.add(i);
     }
 
-    fn write_u128(&mut self, i: u128) {
-        // Truncations on purpose: the two halves of the key.
-        self.add(i as u64);
-        self.add((i >> 64) as u64);
-    }
-
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }
@@ -72,22 +68,27 @@ impl Hasher for FxHasher {
     }
 }
 
-/// An n-gram of 1 to 4 words: word ids + 1 packed into 32-bit limbs, first word lowest.
+/// An interned n-gram of 1 to 4 words: its order in the top 2 bits, below it a dense
+/// index among the n-grams of that order (for unigrams, the word id). Ids are only
+/// comparable within the [`Vocabulary`] that made them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ngram(u128);
+pub struct Ngram(u32);
+
+const INDEX_BITS: u32 = 30;
 
 impl Ngram {
-    fn from_ids(ids: &[u32]) -> Self {
-        let mut key = 0u128;
-        for (j, &id) in ids.iter().enumerate() {
-            key |= (u128::from(id) + 1) << (32 * j);
-        }
-        Self(key)
+    fn new(order: usize, index: u32) -> Self {
+        Self(((order as u32 - 1) << INDEX_BITS) | index)
     }
 
     /// Number of words, 1..=4.
     pub fn order(self) -> usize {
-        (128 - self.0.leading_zeros() as usize).div_ceil(32)
+        (self.0 >> INDEX_BITS) as usize + 1
+    }
+
+    /// Dense index among the n-grams of its order, in order of first appearance.
+    pub fn index(self) -> usize {
+        (self.0 & ((1 << INDEX_BITS) - 1)) as usize
     }
 }
 
@@ -99,52 +100,69 @@ pub struct Sentence {
     pub counts: Vec<(Ngram, u32)>,
 }
 
-impl Sentence {
-    fn from_ids(ids: &[u32]) -> Self {
-        let mut keys = Vec::with_capacity(ids.len() * MAX_N);
-        for n in 1..=MAX_N {
-            keys.extend(ids.windows(n).map(Ngram::from_ids));
-        }
-        keys.sort_unstable();
-        let mut counts: Vec<(Ngram, u32)> = Vec::with_capacity(keys.len());
-        for key in keys {
-            match counts.last_mut() {
-                Some((last, count)) if *last == key => *count += 1,
-                _ => counts.push((key, 1)),
-            }
-        }
-        Self {
-            word_count: ids.len(),
-            counts,
-        }
-    }
-}
-
-/// Word interning: the same word gets the same id in every sentence of a corpus.
+/// Word and n-gram interning: the same word (n-gram) gets the same id in every
+/// sentence counted by one vocabulary. An n-gram of order n > 1 is keyed by its
+/// (n−1)-gram prefix and its last word, so every lookup hashes one `u64`.
 #[derive(Debug, Default)]
 pub struct Vocabulary {
-    ids: FastMap<Box<str>, u32>,
-    scratch: Vec<u32>,
+    words: FastMap<Box<str>, u32>,
+    /// For orders 2, 3, 4: `prefix index << 32 | last word id` → index.
+    longer: [FastMap<u64, u32>; MAX_N - 1],
+    word_scratch: Vec<u32>,
+    prefix_scratch: Vec<u32>,
+    ngram_scratch: Vec<Ngram>,
 }
 
 impl Vocabulary {
     /// Counts the n-grams of a tokenized sentence (words split on whitespace).
     pub fn sentence(&mut self, tokenized: &str) -> Sentence {
-        let mut ids = std::mem::take(&mut self.scratch);
+        let mut ids = std::mem::take(&mut self.word_scratch);
+        let mut prefixes = std::mem::take(&mut self.prefix_scratch);
+        let mut keys = std::mem::take(&mut self.ngram_scratch);
         ids.clear();
+        keys.clear();
         for word in tokenized.split_whitespace() {
-            let next = self.ids.len() as u32;
-            let id = match self.ids.get(word) {
+            let next = self.words.len() as u32;
+            let id = match self.words.get(word) {
                 Some(&id) => id,
                 None => {
-                    self.ids.insert(word.into(), next);
+                    self.words.insert(word.into(), next);
                     next
                 }
             };
             ids.push(id);
+            keys.push(Ngram::new(1, id));
         }
-        let sentence = Sentence::from_ids(&ids);
-        self.scratch = ids;
+        // prefixes[i]: index of the (n−1)-gram starting at word i.
+        prefixes.clear();
+        prefixes.extend_from_slice(&ids);
+        for n in 2..=MAX_N {
+            let map = &mut self.longer[n - 2];
+            let count = ids.len().saturating_sub(n - 1);
+            for i in 0..count {
+                let key = (u64::from(prefixes[i]) << 32) | u64::from(ids[i + n - 1]);
+                let next = map.len() as u32;
+                let index = *map.entry(key).or_insert(next);
+                prefixes[i] = index;
+                keys.push(Ngram::new(n, index));
+            }
+            prefixes.truncate(count);
+        }
+        keys.sort_unstable();
+        let mut counts: Vec<(Ngram, u32)> = Vec::with_capacity(keys.len());
+        for &key in &keys {
+            match counts.last_mut() {
+                Some((last, count)) if *last == key => *count += 1,
+                _ => counts.push((key, 1)),
+            }
+        }
+        let sentence = Sentence {
+            word_count: ids.len(),
+            counts,
+        };
+        self.word_scratch = ids;
+        self.prefix_scratch = prefixes;
+        self.ngram_scratch = keys;
         sentence
     }
 }
