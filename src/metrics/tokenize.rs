@@ -361,7 +361,7 @@ impl Scanner<'_> {
             let joins = match sep {
                 '-' => next.is_some_and(char::is_alphanumeric),
                 '.' => {
-                    (next.is_some_and(char::is_alphabetic) && !part_all_digits_from(self, start))
+                    (next.is_some_and(char::is_alphabetic) && !self.starts_with_digit(start))
                         || (part_all_digits && next.is_some_and(|c| c.is_ascii_digit()))
                 }
                 ',' | ':' => part_all_digits && next.is_some_and(|c| c.is_ascii_digit()),
@@ -388,6 +388,10 @@ impl Scanner<'_> {
             part_is_number = matches!(sep, '.' | ',' | ':') && part_all_digits;
             i += 1;
         }
+    }
+
+    fn starts_with_digit(&self, start: usize) -> bool {
+        self.at(start).is_some_and(|c| c.is_ascii_digit())
     }
 
     /// Whether `'` at `i` starts a clitic (`'s 'm 'd 're 've 'll`, `'n'`) followed by a
@@ -432,7 +436,12 @@ impl Scanner<'_> {
         while self.at(end).is_some_and(|c| c != ' ') {
             end += 1;
         }
-        let chunk: String = self.chars[start..end].iter().collect::<String>();
+        let chunk_chars = &self.chars[start..end];
+        let may_be_url = matches!(chunk_chars[0], 'h' | 'H' | 'f' | 'F' | 'w' | 'W');
+        if !may_be_url && !chunk_chars.contains(&'@') {
+            return None;
+        }
+        let chunk: String = chunk_chars.iter().collect();
         let lower = chunk.to_lowercase();
         let is_url = ["http://", "https://", "ftp://", "www."]
             .iter()
@@ -457,10 +466,6 @@ impl Scanner<'_> {
         }
         Some(end)
     }
-}
-
-fn part_all_digits_from(scanner: &Scanner<'_>, start: usize) -> bool {
-    scanner.at(start).is_some_and(|c| c.is_ascii_digit())
 }
 
 fn is_word_start(c: char) -> bool {
