@@ -23,6 +23,8 @@
 //! same answer (noun). Compound nouns come out as their parts (`tennis racket` →
 //! `tennis`, `racket`), which aligns well when both captions use them.
 
+use std::collections::HashSet;
+
 use rust_stemmers::{Algorithm, Stemmer};
 
 use super::tokenize::ptb_tokens;
@@ -39,240 +41,42 @@ pub struct Noun {
     pub stem: String,
 }
 
-/// Closed-class words that are never objects, though WordNet lists some as nouns.
+/// Closed-class words that are never objects, though WordNet lists some as nouns
+/// (`a`, `i`, `can`, `will`): one string of space-separated words per kind.
 pub const STOPWORDS: &[&str] = &[
     // articles, determiners, quantifiers
-    "a",
-    "an",
-    "the",
-    "this",
-    "that",
-    "these",
-    "those",
-    "some",
-    "any",
-    "each",
-    "every",
-    "either",
-    "neither",
-    "no",
-    "another",
-    "such",
-    "what",
-    "which",
-    "whose",
-    "all",
-    "both",
-    "few",
-    "many",
-    "much",
-    "more",
-    "most",
-    "other",
-    "others",
-    "several",
-    "own",
-    "same",
-    "less",
-    "least",
-    "enough", // pronouns
-    "i",
-    "me",
-    "my",
-    "mine",
-    "myself",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "yourselves",
-    "he",
-    "him",
-    "his",
-    "himself",
-    "she",
-    "her",
-    "hers",
-    "herself",
-    "it",
-    "its",
-    "itself",
-    "we",
-    "us",
-    "our",
-    "ours",
-    "ourselves",
-    "they",
-    "them",
-    "their",
-    "theirs",
-    "themselves",
-    "who",
-    "whom",
-    "whoever",
-    "whatever",
-    "something",
-    "anything",
-    "nothing",
-    "everything",
-    "someone",
-    "anyone",
-    "everyone",
-    "nobody",
-    "somebody",
-    "anybody",
-    "everybody",
-    "one",
-    "ones",
+    "a an the this that these those some any each every either neither no another such \
+     what which whose all both few many much more most other others several own same less \
+     least enough",
+    // pronouns
+    "i me my mine myself you your yours yourself yourselves he him his himself she her \
+     hers herself it its itself we us our ours ourselves they them their theirs \
+     themselves who whom whoever whatever something anything nothing everything someone \
+     anyone everyone nobody somebody anybody everybody one ones",
     // prepositions
-    "about",
-    "above",
-    "across",
-    "after",
-    "against",
-    "along",
-    "amid",
-    "among",
-    "around",
-    "as",
-    "at",
-    "before",
-    "behind",
-    "below",
-    "beneath",
-    "beside",
-    "besides",
-    "between",
-    "beyond",
-    "by",
-    "despite",
-    "down",
-    "during",
-    "except",
-    "for",
-    "from",
-    "in",
-    "inside",
-    "into",
-    "like",
-    "near",
-    "of",
-    "off",
-    "on",
-    "onto",
-    "out",
-    "outside",
-    "over",
-    "past",
-    "per",
-    "since",
-    "than",
-    "through",
-    "throughout",
-    "till",
-    "to",
-    "toward",
-    "towards",
-    "under",
-    "underneath",
-    "unlike",
-    "until",
-    "up",
-    "upon",
-    "via",
-    "with",
-    "within",
-    "without", // conjunctions
-    "and",
-    "or",
-    "but",
-    "nor",
-    "so",
-    "yet",
-    "because",
-    "although",
-    "though",
-    "while",
-    "whereas",
-    "if",
-    "unless",
-    "whether",
-    "then", // auxiliaries and modals
-    "be",
-    "am",
-    "is",
-    "are",
-    "was",
-    "were",
-    "been",
-    "being",
-    "have",
-    "has",
-    "had",
-    "having",
-    "do",
-    "does",
-    "did",
-    "doing",
-    "can",
-    "could",
-    "may",
-    "might",
-    "must",
-    "shall",
-    "should",
-    "will",
-    "would",
-    "ca",
-    "wo",
-    "n't",
-    "not", // adverbs and particles
-    "there",
-    "here",
-    "now",
-    "very",
-    "too",
-    "also",
-    "just",
-    "only",
-    "even",
-    "still",
-    "again",
-    "ever",
-    "never",
-    "always",
-    "often",
-    "sometimes",
-    "perhaps",
-    "maybe",
-    "quite",
-    "rather",
-    "almost",
-    "how",
-    "when",
-    "where",
-    "why", // number words
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "twenty",
-    "hundred",
-    "thousand",
-    "million",
+    "about above across after against along amid among around as at before behind below \
+     beneath beside besides between beyond by despite down during except for from in \
+     inside into like near of off on onto out outside over past per since than through \
+     throughout till to toward towards under underneath unlike until up upon via with \
+     within without",
+    // conjunctions
+    "and or but nor so yet because although though while whereas if unless whether then",
+    // auxiliaries and modals
+    "be am is are was were been being have has had having do does did doing can could may \
+     might must shall should will would ca wo n't not",
+    // adverbs and particles
+    "there here now very too also just only even still again ever never always often \
+     sometimes perhaps maybe quite rather almost how when where why",
+    // number words
+    "two three four five six seven eight nine ten eleven twelve twenty hundred thousand \
+     million",
 ];
 
 /// Noun extraction with a lexicon and an English stemmer.
 pub struct NounExtractor<'a> {
     lexicon: &'a Lexicon,
     stemmer: Stemmer,
+    stopwords: HashSet<&'static str>,
 }
 
 impl std::fmt::Debug for NounExtractor<'_> {
@@ -286,6 +90,10 @@ impl<'a> NounExtractor<'a> {
         Self {
             lexicon,
             stemmer: Stemmer::create(Algorithm::English),
+            stopwords: STOPWORDS
+                .iter()
+                .flat_map(|kind| kind.split_ascii_whitespace())
+                .collect(),
         }
     }
 
@@ -330,7 +138,7 @@ impl<'a> NounExtractor<'a> {
     pub fn dominant_pos(&self, token: &str) -> Option<Pos> {
         if !token.chars().any(char::is_alphabetic)
             || token.starts_with('\'')
-            || STOPWORDS.contains(&token)
+            || self.stopwords.contains(token)
         {
             return None;
         }
