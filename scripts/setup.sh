@@ -17,6 +17,8 @@ packages=(
   xvfb xauth imagemagick x11-apps xdotool
   # Python reference tools for the tests (BIDS validator, COCO caption metrics)
   python3 python3-venv
+  # WordNet database for the OSS metric (nouns, synonyms)
+  wordnet-base
 )
 
 missing=()

@@ -12,6 +12,7 @@ pub mod dataset;
 pub mod fixation;
 pub mod gaze;
 pub mod interop;
+pub mod metrics;
 pub mod session;
 pub mod study;
 pub mod ui;

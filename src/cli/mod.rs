@@ -5,6 +5,7 @@ mod export;
 mod fixations;
 mod import;
 mod record;
+mod score;
 mod simulate;
 mod validate;
 
@@ -31,6 +32,7 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     Validate(validate::ValidateArgs),
     Fixations(Box<fixations::FixationsArgs>),
+    Score(score::ScoreArgs),
 }
 
 /// Runs a parsed command line.
@@ -43,5 +45,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Fixations(args)) => fixations::run(&args),
+        Some(Command::Score(args)) => score::run(&args),
     }
 }
