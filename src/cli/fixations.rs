@@ -16,7 +16,7 @@ use crate::fixation::{
 use crate::gaze::csv::read_samples;
 use crate::study::ScreenGeometry;
 
-/// Detect fixations in a gaze CSV (Tobii I-VT or I-DT) and write them as CSV.
+/// Detect fixations in a gaze CSV (Tobii I-VT or I-DT) and write them as CSV
 ///
 /// Input: the gaze CSV scanscribe writes (header `system_time_us,device_time_us,left_x,
 /// left_y,left_valid,left_pupil_mm,right_x,...`; only system_time_us and one eye's x, y

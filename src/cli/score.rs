@@ -10,7 +10,7 @@ use crate::metrics::captions::read_captions;
 use crate::metrics::report::{Metric, ScoreReport, score};
 use crate::metrics::wordnet::{DEFAULT_WORDNET_DIR, Lexicon};
 
-/// Score generated descriptions against what the subjects really said.
+/// Score generated descriptions against what the subjects really said
 ///
 /// Both files are JSON lines of {"image": ..., "subject": ..., "description": ...}
 /// (the dataset record format; other fields are ignored). The candidates file has one
