@@ -8,6 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cohort::DEMO_SEED;
+use crate::gaze::clock::SessionClock;
 use crate::session::analysis::analyze_trial;
 use crate::session::runner::{Progress, Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
@@ -47,7 +48,8 @@ pub struct RecordArgs {
     /// Gaze sampling rate of the simulated tracker, Hz.
     #[arg(long, default_value_t = 300.0)]
     pub rate_hz: f64,
-    /// Run this many times faster than real time (pilots and tests; timings scale too).
+    /// Run this many times faster than real time (pilots and tests). The session clock
+    /// runs faster too, so the recorded timestamps keep real-time spacing.
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
     /// Folder under which sessions are created.
@@ -73,19 +75,20 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     );
     anyhow::ensure!(args.cohort_subject >= 1, "--cohort-subject counts from 1");
     let study = load_study(&args.study)?;
+    let clock = SessionClock::sped_up(args.speed);
     let participant = SimulatedParticipant::new(
         &study,
         args.cohort_seed,
         args.cohort_subject - 1,
         args.rate_hz,
-        args.speed,
+        clock,
     )?;
     let mut source = participant.gaze_source();
     let mut subject = participant.subject(&study, args.speech_dir.as_deref());
     let options = RunnerOptions {
         sessions_root: args.sessions.clone(),
         sync_to_disk: !args.no_sync,
-        time_scale: args.speed,
+        clock,
         ..RunnerOptions::default()
     };
     let runner = match (&args.resume, &args.subject) {

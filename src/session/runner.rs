@@ -19,7 +19,7 @@ use super::folder::{EVENTS_FILE, SessionError, SessionFolder};
 use super::meta::{SessionMeta, SessionStatus};
 use super::recorder::{DEFAULT_FLUSH_INTERVAL_US, TrialRecorder};
 use crate::audio::{AudioError, Dictation};
-use crate::gaze::clock::system_time_us;
+use crate::gaze::clock::SessionClock;
 use crate::gaze::{GazeSample, GazeSource, Notification};
 use crate::study::{LoadedStudy, Trial, tipi};
 
@@ -33,9 +33,9 @@ pub struct RunnerOptions {
     pub poll_interval: Duration,
     /// Ask the OS to write flushed data through to the disk (fdatasync).
     pub sync_to_disk: bool,
-    /// 1.0 runs in real time; larger values shorten every wait (pilots with
-    /// simulated sources replaying at the same speed).
-    pub time_scale: f64,
+    /// The session's clock: real time, or sped up for pilots with simulated subjects
+    /// (who must share the same clock).
+    pub clock: SessionClock,
 }
 
 impl Default for RunnerOptions {
@@ -45,7 +45,7 @@ impl Default for RunnerOptions {
             flush_interval_us: DEFAULT_FLUSH_INTERVAL_US,
             poll_interval: Duration::from_millis(5),
             sync_to_disk: true,
-            time_scale: 1.0,
+            clock: SessionClock::real_time(),
         }
     }
 }
@@ -174,7 +174,7 @@ impl<'a> Runner<'a> {
         source: &'a mut dyn GazeSource,
         options: RunnerOptions,
     ) -> Result<Self, RunError> {
-        let now = system_time_us();
+        let now = options.clock.now_us();
         let folder = SessionFolder::create(
             &options.sessions_root,
             study,
@@ -196,7 +196,7 @@ impl<'a> Runner<'a> {
         options: RunnerOptions,
     ) -> Result<Self, RunError> {
         let (mut folder, _report) = SessionFolder::open(session_dir)?;
-        folder.resume(system_time_us())?;
+        folder.resume(options.clock.now_us())?;
         let mut runner = Self::with_folder(study, folder, source, options)?;
         runner.log(None, EventKind::SessionResume)?;
         Ok(runner)
@@ -280,7 +280,7 @@ impl<'a> Runner<'a> {
                     message: breaks.message.clone(),
                     min_duration_ms: breaks.min_duration_ms,
                 };
-                self.wait_and_record(self.scaled(breaks.min_duration_ms), None)?;
+                self.wait_and_record(Self::ms(breaks.min_duration_ms), None)?;
                 let go_on = subject.wait_to_continue(&screen);
                 self.log(None, EventKind::BreakEnd)?;
                 if !go_on {
@@ -304,7 +304,8 @@ impl<'a> Runner<'a> {
                 progress(Progress::Notice(text.clone()));
                 self.folder.note(text)?;
             }
-            self.folder.finish_trial(index, system_time_us())?;
+            self.folder
+                .finish_trial(index, self.options.clock.now_us())?;
             progress(Progress::TrialFinished {
                 index,
                 samples: recorded.samples.len(),
@@ -336,7 +337,7 @@ impl<'a> Runner<'a> {
     ) -> Result<RecordedTrial, RunError> {
         let study_index = self.study_index(index);
         let trial = self.study.study.trials[study_index].clone();
-        let now = system_time_us();
+        let now = self.options.clock.now_us();
         let dir = self.folder.start_trial(index, now)?;
         let mut recorder = TrialRecorder::open(
             &dir,
@@ -353,14 +354,14 @@ impl<'a> Runner<'a> {
         subject.trial_starting(&trial, index);
         if trial.fixation_cross_ms > 0 {
             self.log(Some(&trial.id), EventKind::FixationCrossOn)?;
-            self.wait_and_record(self.scaled(trial.fixation_cross_ms), Some(&mut recorder))?;
+            self.wait_and_record(Self::ms(trial.fixation_cross_ms), Some(&mut recorder))?;
         }
         let image = self.folder.meta().trials[index].image.clone();
         let stimulus_on_us = self.log(Some(&trial.id), EventKind::StimulusOn { image })?;
-        self.wait_and_record(self.scaled(trial.viewing_time_ms), Some(&mut recorder))?;
+        self.wait_and_record(Self::ms(trial.viewing_time_ms), Some(&mut recorder))?;
         let stimulus_off_us = self.log(Some(&trial.id), EventKind::StimulusOff)?;
         let samples = recorder
-            .finish(system_time_us())
+            .finish(self.options.clock.now_us())
             .map_err(|e| RunError::Storage(e.to_string()))?;
 
         if let Some(dictation) = trial.dictation {
@@ -404,13 +405,13 @@ impl<'a> Runner<'a> {
             }),
             Response::Speech(wav) => {
                 let out = dir.join("audio.wav");
-                let realtime = self.options.time_scale <= 1.0;
+                let realtime = self.options.clock.speed() <= 1.0;
                 self.log(Some(&trial.id), EventKind::DictationStart)?;
                 let dictation = Dictation::from_wav_file(&wav, &out, realtime)?;
                 // The subject speaks until the recording ends or the maximum length.
-                let deadline_us = system_time_us()
-                    + i64::try_from(self.scaled(max_length_ms).as_micros()).unwrap_or(i64::MAX);
-                while !dictation.input_finished() && system_time_us() < deadline_us {
+                let deadline_us = self.options.clock.now_us()
+                    + i64::try_from(Self::ms(max_length_ms).as_micros()).unwrap_or(i64::MAX);
+                while !dictation.input_finished() && self.options.clock.now_us() < deadline_us {
                     self.wait_and_record(self.options.poll_interval, None)?;
                 }
                 let summary = dictation.stop()?;
@@ -437,9 +438,10 @@ impl<'a> Runner<'a> {
         duration: Duration,
         mut recorder: Option<&mut TrialRecorder>,
     ) -> Result<(), RunError> {
-        let end = system_time_us() + i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        let clock = self.options.clock;
+        let end = clock.now_us() + i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
         loop {
-            let now = system_time_us();
+            let now = clock.now_us();
             self.pending_samples.clear();
             self.source.drain_samples(&mut self.pending_samples);
             if let Some(recorder) = recorder.as_deref_mut() {
@@ -451,8 +453,11 @@ impl<'a> Runner<'a> {
             if now >= end {
                 return Ok(());
             }
-            let left = Duration::from_micros(u64::try_from(end - now).unwrap_or(0));
-            std::thread::sleep(left.min(self.options.poll_interval));
+            std::thread::sleep(
+                clock
+                    .real_duration(end - now)
+                    .min(self.options.poll_interval),
+            );
         }
     }
 
@@ -468,7 +473,7 @@ impl<'a> Runner<'a> {
                     (*at_us, EventKind::SamplesDropped { count: *count })
                 }
                 other => (
-                    system_time_us(),
+                    self.options.clock.now_us(),
                     EventKind::Note {
                         text: format!("{other:?}"),
                     },
@@ -485,7 +490,7 @@ impl<'a> Runner<'a> {
     }
 
     fn log(&mut self, trial: Option<&str>, kind: EventKind) -> Result<i64, RunError> {
-        let time_us = system_time_us();
+        let time_us = self.options.clock.now_us();
         self.events.append(&Event {
             time_us,
             trial: trial.map(str::to_owned),
@@ -494,8 +499,8 @@ impl<'a> Runner<'a> {
         Ok(time_us)
     }
 
-    fn scaled(&self, ms: u32) -> Duration {
-        Duration::from_secs_f64(f64::from(ms) / 1000.0 / self.options.time_scale.max(1e-3))
+    fn ms(ms: u32) -> Duration {
+        Duration::from_millis(u64::from(ms))
     }
 
     /// The index into `study.trials` of the session's `index`-th trial.

@@ -8,9 +8,9 @@
 //! the scene it names, so the simulated gaze always matches what is on the picture.
 //!
 //! At each trial start the subject's synthesized stream for that scene begins at the
-//! fixation cross; samples are re-stamped onto the live clock, compressed by the
-//! speed factor (1 = real time; faster runs are for pilots and tests and scale the
-//! data's timing too). When the stream ends before the trial does, the subject has
+//! fixation cross; samples are re-stamped onto the session clock, which the runner
+//! shares: real time, or sped up for pilots and tests (the data keep real-time
+//! spacing either way). When the stream ends before the trial does, the subject has
 //! looked away: no samples.
 
 use std::path::Path;
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::runner::{Response, Subject, WaitScreen};
 use crate::cohort::render::render_scene;
 use crate::cohort::{Cohort, CohortConfig};
-use crate::gaze::clock::system_time_us;
+use crate::gaze::clock::SessionClock;
 use crate::gaze::{Capabilities, DeviceInfo, GazeError, GazeSample, GazeSource, Notification};
 use crate::study::{LoadedStudy, Trial};
 
@@ -51,8 +51,8 @@ struct Replay {
     samples: Vec<GazeSample>,
     /// Time of the first sample in the stream, µs.
     stream_start_us: i64,
-    /// Live-clock time at which the stream started.
-    live_start_us: i64,
+    /// Session-clock time at which the stream started.
+    clock_start_us: i64,
     next: usize,
 }
 
@@ -63,18 +63,19 @@ pub struct SimulatedParticipant {
     subject: usize,
     /// The cohort scene of each study trial, in study order.
     scene_of_trial: Vec<usize>,
-    speed: f64,
+    clock: SessionClock,
     replay: Arc<Mutex<Replay>>,
 }
 
 impl SimulatedParticipant {
-    /// Subject `subject` (0-based) of the cohort with `seed`, sampled at `rate_hz`.
+    /// Subject `subject` (0-based) of the cohort with `seed`, sampled at `rate_hz`, on
+    /// the session clock `clock` (the runner must use the same one).
     pub fn new(
         study: &LoadedStudy,
         seed: u64,
         subject: usize,
         rate_hz: f64,
-        speed: f64,
+        clock: SessionClock,
     ) -> Result<Self, SimulatedSubjectError> {
         let mut scene_of_trial = Vec::new();
         for path in &study.image_paths {
@@ -111,7 +112,7 @@ impl SimulatedParticipant {
             cohort,
             subject,
             scene_of_trial,
-            speed: speed.max(1e-3),
+            clock,
             replay: Arc::default(),
         })
     }
@@ -136,7 +137,7 @@ impl SimulatedParticipant {
                 firmware_version: env!("CARGO_PKG_VERSION").into(),
             },
             rate_hz: self.cohort.config.rate_hz as f32,
-            speed: self.speed,
+            clock: self.clock,
             replay: self.replay.clone(),
             running: false,
         }
@@ -206,7 +207,7 @@ impl Subject for SimulatedSubject<'_> {
             .unwrap_or_else(PoisonError::into_inner);
         *replay = Replay {
             stream_start_us: samples.first().map_or(0, |s| s.system_time_us),
-            live_start_us: system_time_us(),
+            clock_start_us: self.participant.clock.now_us(),
             samples,
             next: 0,
         };
@@ -248,7 +249,7 @@ impl Subject for SimulatedSubject<'_> {
 pub struct SimulatedGaze {
     info: DeviceInfo,
     rate_hz: f32,
-    speed: f64,
+    clock: SessionClock,
     replay: Arc<Mutex<Replay>>,
     running: bool,
 }
@@ -291,17 +292,16 @@ impl GazeSource for SimulatedGaze {
         if !self.running {
             return 0;
         }
-        let now = system_time_us();
+        let now = self.clock.now_us();
         let mut replay = self.replay.lock().unwrap_or_else(PoisonError::into_inner);
         let before = out.len();
         while let Some(sample) = replay.samples.get(replay.next) {
-            let live_us = replay.live_start_us
-                + ((sample.system_time_us - replay.stream_start_us) as f64 / self.speed) as i64;
-            if live_us > now {
+            let clock_us = replay.clock_start_us + (sample.system_time_us - replay.stream_start_us);
+            if clock_us > now {
                 break;
             }
             let mut restamped = *sample;
-            restamped.system_time_us = live_us;
+            restamped.system_time_us = clock_us;
             out.push(restamped);
             replay.next += 1;
         }
