@@ -15,6 +15,8 @@ packages=(
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2 libfontconfig1
   # headless window tests and screenshots
   xvfb xauth imagemagick x11-apps xdotool
+  # speech synthesis for the transcription tests
+  espeak-ng
 )
 
 missing=()

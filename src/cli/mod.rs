@@ -1,6 +1,8 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod models;
+mod transcribe;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -18,6 +20,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Validate(validate::ValidateArgs),
+    Transcribe(transcribe::TranscribeArgs),
+    Models(models::ModelsArgs),
 }
 
 /// Runs a parsed command line.
@@ -25,5 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => anyhow::bail!("the desktop app is not built yet; try `scanscribe --help`"),
         Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Transcribe(args)) => transcribe::run(&args),
+        Some(Command::Models(args)) => models::run(&args),
     }
 }
