@@ -67,6 +67,7 @@ pub struct WhisperModel {
     model: Whisper,
     config: WhisperConfig,
     tokenizer: WhisperTokenizer,
+    token_embedding: Tensor,
     device: Device,
     mel: MelFrontEnd,
     options: DecodeOptions,
@@ -102,6 +103,7 @@ impl WhisperModel {
             config,
             tokenizer,
             tokenizer_path,
+            token_embedding,
             device,
         } = loaded;
         let token = |text: &str| {
@@ -136,11 +138,12 @@ impl WhisperModel {
             begin_suppressed.push(end_of_text);
             begin_suppressed.extend(tokenizer.token_id("Ġ"));
         }
-        let mel = MelFrontEnd::new(config.model.num_mel_bins);
+        let mel = MelFrontEnd::new(config.model.num_mel_bins, &device)?;
         Ok(Self {
             model,
             config,
             tokenizer,
+            token_embedding,
             device,
             mel,
             options,
@@ -205,11 +208,11 @@ impl WhisperModel {
 
     /// Greedy decoding of one window (at most 30 s of samples).
     pub fn decode_window(&mut self, samples: &[f32]) -> Result<Segment, SpeechError> {
-        let n_mels = self.config.model.num_mel_bins;
-        let features = self.mel.window_features(samples);
-        let frames = features.len() / n_mels;
-        let mel = Tensor::from_vec(features, (1, n_mels, frames), &self.device)?;
+        let started = std::time::Instant::now();
+        let mel = self.mel.window_features(samples)?;
+        let mel_done = started.elapsed();
         let audio_features = self.model.encoder.forward(&mel, true)?;
+        let encoder_done = started.elapsed();
         let max_tokens = self
             .config
             .model
@@ -229,12 +232,10 @@ impl WhisperModel {
             if step == 0
                 && let Some(no_speech) = self.no_speech
             {
-                let first = self.model.decoder.final_linear(&hidden.i((.., 0..1))?)?;
-                let logits: Vec<f32> = first.flatten_all()?.to_vec1()?;
+                let logits = self.logits(&hidden, 0)?;
                 no_speech_probability = softmax_at(&logits, no_speech as usize);
             }
-            let logits = self.model.decoder.final_linear(&hidden.i((.., last..))?)?;
-            let mut logits: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+            let mut logits = self.logits(&hidden, last)?;
             self.suppress(&mut logits, step == 0);
             let (next, log_probability) = argmax_with_log_probability(&logits);
             sum_log_probability += log_probability;
@@ -245,6 +246,13 @@ impl WhisperModel {
             tokens.push(next);
         }
         let generated = tokens[self.prompt.len()..].to_vec();
+        tracing::debug!(
+            mel_ms = mel_done.as_secs_f64() * 1e3,
+            encoder_ms = (encoder_done - mel_done).as_secs_f64() * 1e3,
+            decoder_ms = (started.elapsed() - encoder_done).as_secs_f64() * 1e3,
+            tokens = generated.len(),
+            "decoded a window"
+        );
         Ok(Segment {
             start_ms: 0.0,
             end_ms: 0.0,
@@ -253,6 +261,13 @@ impl WhisperModel {
             tokens: generated,
             no_speech_probability,
         })
+    }
+
+    /// Logits at one position of the decoder output: the tied output projection as
+    /// a matrix–vector product (`vocab × d` times `d`).
+    fn logits(&self, hidden: &Tensor, position: usize) -> Result<Vec<f32>, SpeechError> {
+        let state = hidden.i((0, position))?.unsqueeze(1)?;
+        Ok(self.token_embedding.matmul(&state)?.squeeze(1)?.to_vec1()?)
     }
 
     fn suppress(&self, logits: &mut [f32], first: bool) {

@@ -61,14 +61,14 @@ pub fn read_config(path: &Path) -> Result<WhisperConfig, SpeechError> {
         (model.encoder_attention_heads, "encoder_attention_heads"),
         (model.decoder_attention_heads, "decoder_attention_heads"),
     ] {
-        if heads == 0 || model.d_model % heads != 0 {
+        if heads == 0 || !model.d_model.is_multiple_of(heads) {
             return Err(config_error(format!(
                 "`d_model` {} must be a multiple of `{field}` {heads}",
                 model.d_model
             )));
         }
     }
-    if model.d_model < 4 || model.d_model % 2 != 0 {
+    if model.d_model < 4 || !model.d_model.is_multiple_of(2) {
         return Err(config_error(format!(
             "`d_model` must be even and at least 4, found {}",
             model.d_model
@@ -185,6 +185,8 @@ pub struct LoadedWhisper {
     pub config: WhisperConfig,
     pub tokenizer: WhisperTokenizer,
     pub tokenizer_path: PathBuf,
+    /// `vocab × d_model`, shared with the model; the output projection is tied to it.
+    pub token_embedding: Tensor,
     pub device: Device,
 }
 
@@ -227,6 +229,14 @@ pub fn load_folder(dir: &Path, device: &Device) -> Result<LoadedWhisper, SpeechE
     check_tensors(&tensors, &config.model, &weights_path)?;
     let tokenizer_path = dir.join(TOKENIZER_FILE);
     let tokenizer = WhisperTokenizer::from_file(&tokenizer_path)?;
+    let token_embedding = tensors
+        .get("model.decoder.embed_tokens.weight")
+        .cloned()
+        .ok_or_else(|| SpeechError::MissingTensor {
+            path: weights_path.clone(),
+            name: "model.decoder.embed_tokens.weight".into(),
+            expected: vec![config.model.vocab_size, config.model.d_model],
+        })?;
     let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
     let model = Whisper::load(&vb, config.model.clone()).map_err(weights_error)?;
     Ok(LoadedWhisper {
@@ -234,6 +244,7 @@ pub fn load_folder(dir: &Path, device: &Device) -> Result<LoadedWhisper, SpeechE
         config,
         tokenizer,
         tokenizer_path,
+        token_embedding,
         device: device.clone(),
     })
 }

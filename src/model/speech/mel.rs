@@ -7,7 +7,7 @@
 //!
 //! Owns only the numbers from samples to features; it must not load models or audio.
 
-use super::fft::FftPlan;
+use candle_core::{Device, Tensor};
 
 /// Sample rate Whisper expects.
 pub const SAMPLE_RATE_HZ: u32 = 16_000;
@@ -83,35 +83,46 @@ pub fn hann_window(len: usize) -> Vec<f32> {
 }
 
 /// The log-mel front end for one filter count; build once, reuse for every window.
+///
+/// The STFT is a matrix product of the framed signal with a windowed DFT basis
+/// (cosine and sine columns for the `n_fft / 2 + 1` bins), so the heavy arithmetic
+/// runs in candle's optimised kernels, on the model's device.
 #[derive(Debug, Clone)]
 pub struct MelFrontEnd {
     n_mels: usize,
     filters: Vec<f32>,
-    /// For each filter, the range of FFT bins where its weight is non-zero.
-    filter_support: Vec<std::ops::Range<usize>>,
-    window: Vec<f32>,
-    plan: FftPlan,
+    /// `n_fft × 2·n_bins`: Hann-windowed cosines, then sines.
+    basis: Tensor,
+    /// `n_bins × n_mels`.
+    filters_by_bin: Tensor,
+    device: Device,
 }
 
 impl MelFrontEnd {
-    pub fn new(n_mels: usize) -> Self {
+    pub fn new(n_mels: usize, device: &Device) -> Result<Self, candle_core::Error> {
         let filters = mel_filters(SAMPLE_RATE_HZ, N_FFT, n_mels);
         let n_bins = N_FFT / 2 + 1;
-        let filter_support = (0..n_mels)
-            .map(|m| {
-                let row = &filters[m * n_bins..(m + 1) * n_bins];
-                let first = row.iter().position(|&w| w != 0.0).unwrap_or(0);
-                let last = row.iter().rposition(|&w| w != 0.0).map_or(0, |i| i + 1);
-                first..last.max(first)
-            })
-            .collect();
-        Self {
+        let window = hann_window(N_FFT);
+        let mut basis = vec![0.0f32; N_FFT * 2 * n_bins];
+        for (i, w) in window.iter().enumerate() {
+            for k in 0..n_bins {
+                // Reduce i·k modulo n_fft first so the angle stays exact.
+                let angle = 2.0 * std::f64::consts::PI * ((i * k) % N_FFT) as f64 / N_FFT as f64;
+                basis[i * 2 * n_bins + k] = w * angle.cos() as f32;
+                basis[i * 2 * n_bins + n_bins + k] = -w * angle.sin() as f32;
+            }
+        }
+        let basis = Tensor::from_vec(basis, (N_FFT, 2 * n_bins), device)?;
+        let filters_by_bin = Tensor::from_slice(&filters, (n_mels, n_bins), device)?
+            .t()?
+            .contiguous()?;
+        Ok(Self {
             n_mels,
             filters,
-            filter_support,
-            window: hann_window(N_FFT),
-            plan: FftPlan::new(N_FFT),
-        }
+            basis,
+            filters_by_bin,
+            device: device.clone(),
+        })
     }
 
     pub fn n_mels(&self) -> usize {
@@ -122,54 +133,51 @@ impl MelFrontEnd {
         &self.filters
     }
 
-    /// Log-mel features of 16 kHz mono samples, row-major `n_mels × n_frames` with
+    /// Log-mel features of 16 kHz mono samples as an `n_mels × n_frames` tensor with
     /// `n_frames = samples.len() / HOP_LENGTH` (the centred STFT's last frame is
-    /// dropped, as Whisper does). Returns the features and `n_frames`.
-    pub fn log_mel(&self, samples: &[f32]) -> (Vec<f32>, usize) {
+    /// dropped, as Whisper does).
+    pub fn log_mel_tensor(&self, samples: &[f32]) -> Result<Tensor, candle_core::Error> {
         let n_frames = samples.len() / HOP_LENGTH;
         let n_bins = N_FFT / 2 + 1;
-        let mut mel = vec![0.0f32; self.n_mels * n_frames];
-        let mut frame = vec![0.0f32; N_FFT];
-        let mut power = vec![0.0f32; n_bins];
-        let pad = N_FFT / 2;
+        if n_frames == 0 {
+            return Tensor::zeros((self.n_mels, 0), candle_core::DType::F32, &self.device);
+        }
+        let pad = (N_FFT / 2) as isize;
+        let mut frames = Vec::with_capacity(n_frames * N_FFT);
         for t in 0..n_frames {
-            for (i, value) in frame.iter_mut().enumerate() {
-                let index = (t * HOP_LENGTH + i) as isize - pad as isize;
-                *value = reflect(samples, index) * self.window[i];
-            }
-            let spectrum = self.plan.forward_real(&frame);
-            for (p, &(re, im)) in power.iter_mut().zip(&spectrum[..n_bins]) {
-                *p = re * re + im * im;
-            }
-            for m in 0..self.n_mels {
-                let support = self.filter_support[m].clone();
-                let row = &self.filters[m * n_bins..(m + 1) * n_bins];
-                let energy: f32 = row[support.clone()]
-                    .iter()
-                    .zip(&power[support])
-                    .map(|(w, p)| w * p)
-                    .sum();
-                mel[m * n_frames + t] = energy;
+            let start = (t * HOP_LENGTH) as isize - pad;
+            let end = start + N_FFT as isize;
+            if start >= 0 && end <= samples.len() as isize {
+                frames.extend_from_slice(&samples[start as usize..end as usize]);
+            } else {
+                frames.extend((start..end).map(|i| reflect(samples, i)));
             }
         }
-        let mut max_log = f32::NEG_INFINITY;
-        for value in &mut mel {
-            *value = value.max(1e-10).log10();
-            max_log = max_log.max(*value);
-        }
-        for value in &mut mel {
-            *value = (value.max(max_log - 8.0) + 4.0) / 4.0;
-        }
-        (mel, n_frames)
+        let frames = Tensor::from_vec(frames, (n_frames, N_FFT), &self.device)?;
+        let spectrum = frames.matmul(&self.basis)?;
+        let power =
+            (spectrum.narrow(1, 0, n_bins)?.sqr()? + spectrum.narrow(1, n_bins, n_bins)?.sqr()?)?;
+        let mel = power.matmul(&self.filters_by_bin)?; // n_frames × n_mels
+        let log_mel = (mel.maximum(1e-10f32)?.log()? / std::f64::consts::LN_10)?;
+        let max = log_mel.max_all()?.to_scalar::<f32>()?;
+        let clamped = log_mel.maximum(max - 8.0)?;
+        ((clamped + 4.0)? / 4.0)?.t()?.contiguous()
     }
 
-    /// Features of one model window: the samples zero-padded (or cut) to 30 s, then
-    /// [`Self::log_mel`]; `n_mels × WINDOW_FRAMES`.
-    pub fn window_features(&self, samples: &[f32]) -> Vec<f32> {
+    /// [`Self::log_mel_tensor`] as a row-major vector, with `n_frames`.
+    pub fn log_mel(&self, samples: &[f32]) -> Result<(Vec<f32>, usize), candle_core::Error> {
+        let features = self.log_mel_tensor(samples)?;
+        let n_frames = features.dim(1)?;
+        Ok((features.flatten_all()?.to_vec1()?, n_frames))
+    }
+
+    /// Features of one model window, `1 × n_mels × WINDOW_FRAMES`: the samples
+    /// zero-padded (or cut) to 30 s, then [`Self::log_mel_tensor`].
+    pub fn window_features(&self, samples: &[f32]) -> Result<Tensor, candle_core::Error> {
         let mut padded = vec![0.0f32; WINDOW_SAMPLES];
         let used = samples.len().min(WINDOW_SAMPLES);
         padded[..used].copy_from_slice(&samples[..used]);
-        self.log_mel(&padded).0
+        self.log_mel_tensor(&padded)?.unsqueeze(0)
     }
 }
 
@@ -214,11 +222,11 @@ mod tests {
 
     #[test]
     fn a_pure_tone_peaks_in_the_filter_around_its_frequency() {
-        let front_end = MelFrontEnd::new(80);
+        let front_end = MelFrontEnd::new(80, &Device::Cpu).unwrap();
         let tone: Vec<f32> = (0..16_000)
             .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16_000.0).sin())
             .collect();
-        let (mel, frames) = front_end.log_mel(&tone);
+        let (mel, frames) = front_end.log_mel(&tone).unwrap();
         assert_eq!(frames, 100);
         let t = 50;
         let loudest = (0..80)
@@ -231,9 +239,10 @@ mod tests {
 
     #[test]
     fn window_features_have_the_whisper_shape_and_range() {
-        let front_end = MelFrontEnd::new(80);
-        let features = front_end.window_features(&[0.1; 8000]);
-        assert_eq!(features.len(), 80 * WINDOW_FRAMES);
+        let front_end = MelFrontEnd::new(80, &Device::Cpu).unwrap();
+        let features = front_end.window_features(&[0.1; 8000]).unwrap();
+        assert_eq!(features.dims(), &[1, 80, WINDOW_FRAMES]);
+        let features: Vec<f32> = features.flatten_all().unwrap().to_vec1().unwrap();
         let max = features.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
         let min = features.iter().cloned().fold(f32::INFINITY, f32::min);
         assert!(
@@ -274,7 +283,10 @@ mod tests {
         let expected = f32s(include_bytes!(
             "../../../tests/fixtures/speech/log_mel_80x50.f32"
         ));
-        let (features, frames) = MelFrontEnd::new(80).log_mel(&signal);
+        let (features, frames) = MelFrontEnd::new(80, &Device::Cpu)
+            .unwrap()
+            .log_mel(&signal)
+            .unwrap();
         assert_eq!(frames, 50);
         let worst = features
             .iter()

@@ -1,6 +1,7 @@
 //! Local speech transcription for dictations: Whisper on candle.
 //!
-//! - [`mel`] (with [`fft`]): the log-mel front end, computed here.
+//! - [`mel`]: the log-mel front end, computed here.
+//! - [`tiny`]: a tiny random Whisper for tests and demos.
 //! - [`tokenizer`]: byte-level BPE decoding from `tokenizer.json`.
 //! - [`load`]: a Hugging Face–layout model folder (`config.json`,
 //!   `model.safetensors`, `tokenizer.json`) with checked tensor names and shapes.
@@ -15,7 +16,6 @@
 
 pub mod ct2;
 pub mod decode;
-pub mod fft;
 pub mod import;
 pub mod load;
 pub mod mel;

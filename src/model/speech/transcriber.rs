@@ -5,7 +5,7 @@
 //! Owns the thread and the channels; it must not touch the UI or the session folder.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -89,18 +89,12 @@ impl Transcriber {
 
     /// A finished result if one is ready; never blocks (for a UI frame).
     pub fn try_result(&self) -> Option<TranscriptionResult> {
-        match self.results.try_recv() {
-            Ok(result) => Some(result),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.results.try_recv().ok()
     }
 
     /// Waits up to `timeout` for the next result (for headless callers).
     pub fn wait_result(&self, timeout: Duration) -> Option<TranscriptionResult> {
-        match self.results.recv_timeout(timeout) {
-            Ok(result) => Some(result),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.results.recv_timeout(timeout).ok()
     }
 }
 
