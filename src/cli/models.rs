@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use crate::model::speech::import::import_ct2_whisper;
 
-/// Manage model folders.
+/// Manage model folders (conversion to the layout scanscribe loads)
 ///
 /// Examples:
 ///   scanscribe models import-ct2 --whisper ~/faster-whisper-tiny.en --out models/whisper-tiny.en
@@ -23,7 +23,7 @@ pub enum ModelsCommand {
     ImportCt2(ImportCt2Args),
 }
 
-/// Convert a CTranslate2 (faster-whisper) Whisper folder to the Hugging Face layout.
+/// Convert a CTranslate2 (faster-whisper) Whisper folder to the Hugging Face layout
 ///
 /// Reads model.bin, config.json and tokenizer.json (or vocabulary.txt) from the
 /// source folder and writes config.json, model.safetensors and tokenizer.json to

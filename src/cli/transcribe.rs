@@ -8,9 +8,10 @@ use clap::Args;
 
 use crate::model::speech::{DecodeOptions, WhisperModel, decode::read_wav_16k_mono};
 
-/// Transcribe WAV recordings (any sample rate or channel count) with a local
-/// Whisper model folder in the Hugging Face layout (config.json,
-/// model.safetensors, tokenizer.json).
+/// Transcribe WAV recordings with a local Whisper model
+///
+/// Reads WAV files of any sample rate or channel count; the model is a folder in
+/// the Hugging Face layout (config.json, model.safetensors, tokenizer.json).
 ///
 /// Prints one line per file: the text, or with --verbose also the duration, the
 /// time taken and the real-time factor. Recordings over 30 s are transcribed in

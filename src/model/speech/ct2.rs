@@ -19,10 +19,10 @@ use candle_core::{DType, Device, Tensor};
 /// Why a `model.bin` could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum Ct2Error {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: file ends at byte {offset} while reading {what}")]
     Truncated {
@@ -176,9 +176,9 @@ impl<'a> Cursor<'a> {
 
 impl Ct2Model {
     pub fn read(path: &Path) -> Result<Self, Ct2Error> {
-        let bytes = std::fs::read(path).map_err(|source| Ct2Error::Read {
+        let bytes = std::fs::read(path).map_err(|error| Ct2Error::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(&bytes, path)
     }

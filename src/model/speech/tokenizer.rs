@@ -11,15 +11,15 @@ use std::path::{Path, PathBuf};
 /// Why a `tokenizer.json` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenizerError {
-    #[error("cannot read tokenizer file {path}: {source}")]
+    #[error("cannot read tokenizer file {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path} is not valid JSON: {source}")]
+    #[error("{path} is not valid JSON: {error}")]
     Json {
         path: PathBuf,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{path}: expected {field}")]
     Field { path: PathBuf, field: &'static str },
@@ -49,14 +49,14 @@ pub struct WhisperTokenizer {
 impl WhisperTokenizer {
     /// Reads `tokenizer.json` (the Hugging Face `tokenizers` format, BPE model).
     pub fn from_file(path: &Path) -> Result<Self, TokenizerError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TokenizerError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| TokenizerError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let json: serde_json::Value =
-            serde_json::from_str(&text).map_err(|source| TokenizerError::Json {
+            serde_json::from_str(&text).map_err(|error| TokenizerError::Json {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
         Self::from_json(&json, path)
     }
