@@ -17,6 +17,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use scanscribe::model::speech::decode::read_wav_16k_mono;
 use scanscribe::model::speech::tiny::{TinyWhisperSpec, write_tiny_model};
 use scanscribe::model::speech::wer::{normalize_words, word_edit_distance};
 use scanscribe::model::speech::{DecodeOptions, SpeechError, Transcriber, WhisperModel};
@@ -124,6 +125,25 @@ fn converted_tiny_en_produces_the_same_tokens_as_ctranslate2() {
             transcript.text
         );
     }
+    // 10 s: both recordings alternating, 0.5 s apart (the clip benches/transcription.rs times).
+    let sentences = cases.map(|(file, _)| read_wav_16k_mono(&fixture(file)).unwrap());
+    let mut clip = Vec::new();
+    for sentence in sentences.iter().cycle().take(4) {
+        clip.extend_from_slice(sentence);
+        clip.extend(std::iter::repeat_n(0.0, 8_000));
+    }
+    clip.truncate(160_000);
+    let transcript = model.transcribe(&clip).unwrap();
+    let expected: &[u32] = &[
+        362, 661, 389, 6155, 319, 262, 10481, 379, 26428, 13, 317, 2266, 9197, 318, 1364, 286, 257,
+        4171, 6616, 13, 362, 661, 389, 6155, 319, 262, 10481, 379, 26428, 13, 317, 2266, 9197, 318,
+        1364, 286,
+    ];
+    assert_eq!(
+        transcript.segments[0].tokens, expected,
+        "10 s clip: {}",
+        transcript.text
+    );
 }
 
 #[test]

@@ -13,12 +13,13 @@
 use std::ops::Range;
 use std::path::Path;
 
-use candle_core::{Device, IndexOp, Tensor};
+use candle_core::{IndexOp, Tensor};
 use candle_transformers::models::whisper::model::Whisper;
 
 use super::SpeechError;
 use super::load::{self, LoadedWhisper, WhisperConfig};
 use super::mel::{HOP_LENGTH, MelFrontEnd, SAMPLE_RATE_HZ, WINDOW_SAMPLES};
+use super::text_decoder::CachedTextDecoder;
 use super::tokenizer::WhisperTokenizer;
 use crate::audio::resample::{Resampler, TARGET_RATE_HZ};
 
@@ -67,8 +68,7 @@ pub struct WhisperModel {
     model: Whisper,
     config: WhisperConfig,
     tokenizer: WhisperTokenizer,
-    token_embedding: Tensor,
-    device: Device,
+    decoder: CachedTextDecoder,
     mel: MelFrontEnd,
     options: DecodeOptions,
     prompt: Vec<u32>,
@@ -103,7 +103,7 @@ impl WhisperModel {
             config,
             tokenizer,
             tokenizer_path,
-            token_embedding,
+            decoder,
             device,
         } = loaded;
         let token = |text: &str| {
@@ -143,8 +143,7 @@ impl WhisperModel {
             model,
             config,
             tokenizer,
-            token_embedding,
-            device,
+            decoder,
             mel,
             options,
             prompt,
@@ -219,15 +218,13 @@ impl WhisperModel {
             .max_target_positions
             .min(self.prompt.len() + self.options.max_new_tokens);
         let mut tokens = self.prompt.clone();
+        let mut state = self.decoder.start(&audio_features)?;
+        let mut pending = self.prompt.clone();
         let mut sum_log_probability = 0.0f32;
         let mut no_speech_probability = 0.0f32;
         let mut step = 0;
         while tokens.len() < max_tokens {
-            let input = Tensor::new(tokens.as_slice(), &self.device)?.unsqueeze(0)?;
-            let hidden = self
-                .model
-                .decoder
-                .forward(&input, &audio_features, step == 0)?;
+            let hidden = self.decoder.forward(&pending, &mut state)?;
             let last = hidden.dim(1)? - 1;
             if step == 0
                 && let Some(no_speech) = self.no_speech
@@ -244,6 +241,7 @@ impl WhisperModel {
                 break;
             }
             tokens.push(next);
+            pending = vec![next];
         }
         let generated = tokens[self.prompt.len()..].to_vec();
         tracing::debug!(
@@ -267,7 +265,8 @@ impl WhisperModel {
     /// a matrix–vector product (`vocab × d` times `d`).
     fn logits(&self, hidden: &Tensor, position: usize) -> Result<Vec<f32>, SpeechError> {
         let state = hidden.i((0, position))?.unsqueeze(1)?;
-        Ok(self.token_embedding.matmul(&state)?.squeeze(1)?.to_vec1()?)
+        let embedding = self.decoder.token_embedding();
+        Ok(embedding.matmul(&state)?.squeeze(1)?.to_vec1()?)
     }
 
     fn suppress(&self, logits: &mut [f32], first: bool) {

@@ -13,6 +13,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::whisper::{self as whisper, model::Whisper};
 
 use super::SpeechError;
+use super::text_decoder::CachedTextDecoder;
 use super::tokenizer::WhisperTokenizer;
 
 pub const CONFIG_FILE: &str = "config.json";
@@ -185,8 +186,8 @@ pub struct LoadedWhisper {
     pub config: WhisperConfig,
     pub tokenizer: WhisperTokenizer,
     pub tokenizer_path: PathBuf,
-    /// `vocab × d_model`, shared with the model; the output projection is tied to it.
-    pub token_embedding: Tensor,
+    /// The text decoder with key/value caches (the same weights as `model.decoder`).
+    pub decoder: CachedTextDecoder,
     pub device: Device,
 }
 
@@ -229,22 +230,16 @@ pub fn load_folder(dir: &Path, device: &Device) -> Result<LoadedWhisper, SpeechE
     check_tensors(&tensors, &config.model, &weights_path)?;
     let tokenizer_path = dir.join(TOKENIZER_FILE);
     let tokenizer = WhisperTokenizer::from_file(&tokenizer_path)?;
-    let token_embedding = tensors
-        .get("model.decoder.embed_tokens.weight")
-        .cloned()
-        .ok_or_else(|| SpeechError::MissingTensor {
-            path: weights_path.clone(),
-            name: "model.decoder.embed_tokens.weight".into(),
-            expected: vec![config.model.vocab_size, config.model.d_model],
-        })?;
     let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
     let model = Whisper::load(&vb, config.model.clone()).map_err(weights_error)?;
+    let decoder =
+        CachedTextDecoder::load(vb.pp("model.decoder"), &config.model).map_err(weights_error)?;
     Ok(LoadedWhisper {
         model,
         config,
         tokenizer,
         tokenizer_path,
-        token_embedding,
+        decoder,
         device: device.clone(),
     })
 }

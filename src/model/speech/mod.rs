@@ -5,6 +5,7 @@
 //! - [`tokenizer`]: byte-level BPE decoding from `tokenizer.json`.
 //! - [`load`]: a Hugging Face–layout model folder (`config.json`,
 //!   `model.safetensors`, `tokenizer.json`) with checked tensor names and shapes.
+//! - [`text_decoder`]: the text decoder with key/value caches.
 //! - [`decode`]: greedy decoding over 30 s windows ([`WhisperModel`]).
 //! - [`transcriber`]: a worker thread with a channel API, so the UI never waits.
 //! - [`ct2`] and [`import`]: reading CTranslate2 `model.bin` folders and converting
@@ -19,6 +20,7 @@ pub mod decode;
 pub mod import;
 pub mod load;
 pub mod mel;
+pub mod text_decoder;
 pub mod tiny;
 pub mod tokenizer;
 pub mod transcriber;
