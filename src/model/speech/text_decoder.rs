@@ -213,3 +213,65 @@ fn causal_mask(count: usize, past: usize, device: &Device) -> Result<Option<Tens
         .to_dtype(DType::F32)
         .map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::speech::tiny::{TinyWhisperSpec, random_tensors};
+    use candle_core::IndexOp;
+    use candle_transformers::models::whisper::model::Whisper;
+
+    #[test]
+    fn step_by_step_decoding_equals_recomputing_the_whole_sequence() {
+        let spec = TinyWhisperSpec::default();
+        let device = Device::Cpu;
+        let vb = VarBuilder::from_tensors(random_tensors(&spec, 3).unwrap(), DType::F32, &device);
+        let mut reference = Whisper::load(&vb, spec.config()).unwrap();
+        let cached = CachedTextDecoder::load(vb.pp("model.decoder"), &spec.config()).unwrap();
+        let values: Vec<f32> = (0..30 * spec.d_model)
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
+        let audio = Tensor::from_vec(values, (1, 30, spec.d_model), &device).unwrap();
+        let tokens: [u32; 6] = [41, 45, 3, 17, 30, 8];
+
+        let full = Tensor::new(&tokens[..], &device)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
+        let expected = reference.decoder.forward(&full, &audio, true).unwrap();
+        let mut state = cached.start(&audio).unwrap();
+        let mut rows = vec![cached.forward(&tokens[..2], &mut state).unwrap()];
+        for &token in &tokens[2..] {
+            rows.push(cached.forward(&[token], &mut state).unwrap());
+        }
+        assert_eq!(state.position(), tokens.len());
+        let actual = Tensor::cat(&rows, 1).unwrap();
+        let difference = (actual - &expected)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(difference < 1e-4, "largest difference {difference}");
+        assert_eq!(expected.i(0).unwrap().dims(), &[6, spec.d_model]);
+    }
+
+    #[test]
+    fn running_past_the_context_is_an_error_not_a_panic() {
+        let spec = TinyWhisperSpec {
+            max_target_positions: 4,
+            ..TinyWhisperSpec::default()
+        };
+        let vb =
+            VarBuilder::from_tensors(random_tensors(&spec, 3).unwrap(), DType::F32, &Device::Cpu);
+        let decoder = CachedTextDecoder::load(vb.pp("model.decoder"), &spec.config()).unwrap();
+        let audio = Tensor::zeros((1, 10, spec.d_model), DType::F32, &Device::Cpu).unwrap();
+        let mut state = decoder.start(&audio).unwrap();
+        decoder.forward(&[41, 45, 3], &mut state).unwrap();
+        decoder.forward(&[4], &mut state).unwrap();
+        let error = decoder.forward(&[5], &mut state).unwrap_err();
+        assert!(error.to_string().contains("4 positions"), "{error}");
+    }
+}
