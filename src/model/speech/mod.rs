@@ -18,6 +18,8 @@
 pub mod ct2;
 pub mod decode;
 pub mod import;
+#[cfg(test)]
+mod import_tests;
 pub mod load;
 pub mod mel;
 pub mod text_decoder;
