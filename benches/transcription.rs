@@ -4,7 +4,9 @@
 //! factor is the clip time divided by 10 s.
 //!
 //! Needs the model cache from `scripts/fetch-test-models.sh`; without it only the
-//! mel bench runs. Run: `cargo bench --bench transcription`.
+//! mel bench runs. Run: `cargo bench --bench transcription` (release), or
+//! `cargo bench --profile dev --bench transcription` to reuse the dev build, where
+//! candle and gemm are optimised too (BUILD-NOTES.md) and the numbers are close.
 
 use std::path::Path;
 use std::time::Duration;
