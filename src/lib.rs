@@ -7,9 +7,12 @@
 
 pub mod audio;
 pub mod cli;
+pub mod cohort;
 pub mod dataset;
 pub mod fixation;
 pub mod gaze;
+pub mod interop;
 pub mod model;
 pub mod session;
 pub mod study;
+pub mod ui;

@@ -106,6 +106,8 @@ pub struct Dictation {
     level: LevelMeter,
     first_sample_us: Arc<AtomicI64>,
     stop: Arc<AtomicBool>,
+    /// Set when a file input has delivered its last sample (never for a microphone).
+    input_finished: Arc<AtomicBool>,
     worker: Option<JoinHandle<Result<DictationSummary, AudioError>>>,
     _stream: Option<cpal::Stream>,
 }
@@ -175,23 +177,32 @@ impl Dictation {
         if !realtime {
             first_sample_us.store(system_time_us(), Ordering::Relaxed);
             queue.push(samples.iter().copied());
+            dictation.input_finished.store(true, Ordering::Relaxed);
             return Ok(dictation);
         }
-        let stop = dictation.stop.clone();
+        let (stop, finished) = (dictation.stop.clone(), dictation.input_finished.clone());
         std::thread::spawn(move || {
-            for chunk in samples.chunks(block) {
+            let start_us = system_time_us();
+            let block_us = 1e6 * (block / usize::from(channels.max(1))) as f64 / f64::from(rate);
+            for (k, chunk) in samples.chunks(block).enumerate() {
+                // Deliver each block when it would have been spoken, on absolute deadlines.
+                let due_us = start_us + (k as f64 * block_us) as i64;
+                let wait_us = due_us - system_time_us();
+                if wait_us > 0 {
+                    std::thread::sleep(Duration::from_micros(wait_us.unsigned_abs()));
+                }
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
                 let _ = first_sample_us.compare_exchange(
                     NO_SAMPLE_YET,
-                    system_time_us(),
+                    start_us,
                     Ordering::Relaxed,
                     Ordering::Relaxed,
                 );
                 queue.push(chunk.iter().copied());
-                std::thread::sleep(Duration::from_millis(20));
             }
+            finished.store(true, Ordering::Relaxed);
         });
         Ok(dictation)
     }
@@ -249,6 +260,7 @@ impl Dictation {
             level,
             first_sample_us,
             stop,
+            input_finished: Arc::new(AtomicBool::new(false)),
             worker: Some(worker),
             _stream: None,
         })
@@ -263,6 +275,11 @@ impl Dictation {
     pub fn first_sample_us(&self) -> Option<i64> {
         let first = self.first_sample_us.load(Ordering::Relaxed);
         (first != NO_SAMPLE_YET).then_some(first)
+    }
+
+    /// A file input has delivered everything (a microphone never has).
+    pub fn input_finished(&self) -> bool {
+        self.input_finished.load(Ordering::Relaxed)
     }
 
     /// Stops capture, writes the rest and closes the WAV.

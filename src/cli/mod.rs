@@ -1,7 +1,12 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod export;
+mod fixations;
+mod import;
 mod models;
+mod record;
+mod simulate;
 mod transcribe;
 mod validate;
 
@@ -11,15 +16,23 @@ use clap::{Parser, Subcommand};
 ///
 /// With no subcommand, opens the desktop app on the bundled demo study.
 #[derive(Debug, Parser)]
-#[command(name = "scanscribe", version, about, long_about = None)]
+#[command(name = "scanscribe", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Study file the app opens (default: studies/demo.ron).
+    #[arg(long, value_name = "PATH")]
+    pub study: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
+    Record(record::RecordArgs),
+    Simulate(simulate::SimulateArgs),
     Validate(validate::ValidateArgs),
+    Fixations(Box<fixations::FixationsArgs>),
     Transcribe(transcribe::TranscribeArgs),
     Models(models::ModelsArgs),
 }
@@ -27,8 +40,13 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => anyhow::bail!("the desktop app is not built yet; try `scanscribe --help`"),
+        None => crate::ui::run(cli.study),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Record(args)) => record::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Fixations(args)) => fixations::run(&args),
         Some(Command::Transcribe(args)) => transcribe::run(&args),
         Some(Command::Models(args)) => models::run(&args),
     }

@@ -20,6 +20,7 @@ use super::meta::{
     write_meta,
 };
 use crate::gaze::DeviceInfo;
+use crate::gaze::quality::ValidationReport;
 use crate::study::LoadedStudy;
 
 pub const META_FILE: &str = "session.ron";
@@ -87,6 +88,7 @@ impl SessionFolder {
         study: &LoadedStudy,
         subject: &str,
         gaze_source: DeviceInfo,
+        gaze_frequency_hz: f32,
         now_us: i64,
     ) -> Result<Self, SessionError> {
         check_subject_code(subject)?;
@@ -131,6 +133,10 @@ impl SessionFolder {
             created_unix_s,
             started_us: now_us,
             gaze_source,
+            gaze_frequency_hz,
+            screen: study.study.screen,
+            calibration: None,
+            calibration_count: 0,
             status: SessionStatus::Recording,
             trials,
             notes: Vec::new(),
@@ -198,6 +204,18 @@ impl SessionFolder {
         Ok((folder, report))
     }
 
+    /// Reads a session without touching it (for export and replay): no recovery, no
+    /// lock. An interrupted session still reads `Recording` here.
+    pub fn read(root: &Path) -> Result<SessionMeta, SessionError> {
+        let meta_path = root.join(META_FILE);
+        if !meta_path.exists() {
+            return Err(SessionError::NotASession {
+                path: root.to_path_buf(),
+            });
+        }
+        Ok(read_meta(&meta_path)?)
+    }
+
     /// Takes the session up again after an interruption or a stop: the lock is taken,
     /// the status is `Recording`, and recording continues at the next pending trial.
     pub fn resume(&mut self, now_us: i64) -> Result<Option<usize>, SessionError> {
@@ -247,6 +265,13 @@ impl SessionFolder {
         let trial = &mut self.meta.trials[index];
         trial.state = TrialState::Complete;
         trial.ended_us = Some(now_us);
+        self.save()
+    }
+
+    /// Records an accepted validation (after a calibration) and saves the metadata.
+    pub fn set_calibration(&mut self, report: ValidationReport) -> Result<(), SessionError> {
+        self.meta.calibration = Some(report);
+        self.meta.calibration_count += 1;
         self.save()
     }
 

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::gaze::DeviceInfo;
+use crate::gaze::quality::ValidationReport;
+use crate::study::ScreenGeometry;
 
 /// The version of the session folder layout this code writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -62,6 +64,16 @@ pub struct SessionMeta {
     /// Monotonic clock at the start, µs (the clock every timestamp uses).
     pub started_us: i64,
     pub gaze_source: DeviceInfo,
+    /// The sampling rate the source was set to, Hz.
+    pub gaze_frequency_hz: f32,
+    /// The stimulus screen, copied from the study so the session stands alone.
+    pub screen: ScreenGeometry,
+    /// The last accepted validation after calibration, when one was run.
+    #[serde(default)]
+    pub calibration: Option<ValidationReport>,
+    /// How many calibrations were run in this session.
+    #[serde(default)]
+    pub calibration_count: u32,
     pub status: SessionStatus,
     pub trials: Vec<TrialEntry>,
     /// Free-form remarks: recoveries, resumptions, device problems.

@@ -73,6 +73,8 @@ pub enum Response {
 
 /// What the subject does when the runner waits for them.
 pub trait Subject {
+    /// Called before the trial's fixation cross (a simulated subject starts looking).
+    fn trial_starting(&mut self, _trial: &Trial, _trial_index: usize) {}
     /// Returns when the subject continues; `false` aborts the session.
     fn wait_to_continue(&mut self, screen: &WaitScreen) -> bool;
     /// The description of a trial's image.
@@ -178,6 +180,7 @@ impl<'a> Runner<'a> {
             study,
             subject_code,
             source.info().clone(),
+            source.gaze_output_frequency_hz(),
             now,
         )?;
         let mut runner = Self::with_folder(study, folder, source, options)?;
@@ -347,6 +350,7 @@ impl<'a> Runner<'a> {
         let _ = self.source.drain_samples(&mut self.pending_samples);
         self.pending_samples.clear();
 
+        subject.trial_starting(&trial, index);
         if trial.fixation_cross_ms > 0 {
             self.log(Some(&trial.id), EventKind::FixationCrossOn)?;
             self.wait_and_record(self.scaled(trial.fixation_cross_ms), Some(&mut recorder))?;
@@ -403,11 +407,12 @@ impl<'a> Runner<'a> {
                 let realtime = self.options.time_scale <= 1.0;
                 self.log(Some(&trial.id), EventKind::DictationStart)?;
                 let dictation = Dictation::from_wav_file(&wav, &out, realtime)?;
-                let length = hound::WavReader::open(&wav)
-                    .map(|r| r.duration() as f64 * 1000.0 / f64::from(r.spec().sample_rate))
-                    .unwrap_or(0.0);
-                let wait_ms = length.min(f64::from(max_length_ms)).max(0.0) as u32;
-                self.wait_and_record(self.scaled(wait_ms), None)?;
+                // The subject speaks until the recording ends or the maximum length.
+                let deadline_us = system_time_us()
+                    + i64::try_from(self.scaled(max_length_ms).as_micros()).unwrap_or(i64::MAX);
+                while !dictation.input_finished() && system_time_us() < deadline_us {
+                    self.wait_and_record(self.options.poll_interval, None)?;
+                }
                 let summary = dictation.stop()?;
                 self.log(Some(&trial.id), EventKind::DictationStop)?;
                 Ok(TrialDescription {
