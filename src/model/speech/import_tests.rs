@@ -205,3 +205,30 @@ fn a_folder_without_model_bin_is_named_in_the_error() {
     let error = import_ct2_whisper(source.path(), &source.path().join("out")).unwrap_err();
     assert!(error.to_string().contains("model.bin"), "{error}");
 }
+
+#[test]
+fn without_tokenizer_json_the_vocabulary_file_becomes_the_tokenizer() {
+    let spec = TinyWhisperSpec::default();
+    let hf = random_tensors(&spec, 5).unwrap();
+    let source = tempfile::tempdir().unwrap();
+    let bytes = serialize(&ct2_variables(&hf, &spec), &[]);
+    std::fs::write(source.path().join("model.bin"), bytes).unwrap();
+    // One token a line, the line number is the id (CTranslate2's vocabulary.txt).
+    let mut lines: Vec<String> = ('a'..='z').map(String::from).collect();
+    lines.extend(('a'..='n').map(|c| format!("Ġ{c}")));
+    lines.extend(
+        crate::model::speech::tiny::SPECIAL_TOKENS
+            .iter()
+            .map(|t| t.to_string()),
+    );
+    std::fs::write(source.path().join("vocabulary.txt"), lines.join("\n")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    import_ct2_whisper(source.path(), out.path()).unwrap();
+    let tokenizer = crate::model::speech::tokenizer::WhisperTokenizer::from_file(
+        &out.path().join("tokenizer.json"),
+    )
+    .unwrap();
+    assert_eq!(tokenizer.token_id("<|endoftext|>"), Some(40));
+    assert!(tokenizer.is_special(45) && !tokenizer.is_special(39));
+    assert_eq!(tokenizer.decode(&[26, 0, 41]), " aa");
+}
