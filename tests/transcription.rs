@@ -14,7 +14,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use scanscribe::model::speech::decode::read_wav_16k_mono;
@@ -45,35 +44,30 @@ fn ct2_model_dir() -> PathBuf {
         .join("whisper-tiny.en-ct2")
 }
 
-/// The real model converted once per test run with the CLI, or why not.
-fn converted_model() -> Result<&'static Path, String> {
-    static CONVERTED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    CONVERTED
-        .get_or_init(|| {
-            let source = ct2_model_dir();
-            if !source.join("model.bin").is_file() {
-                return Err(format!(
-                    "no Whisper model cache at {}; run scripts/fetch-test-models.sh",
-                    source.display()
-                ));
-            }
-            let out = tempfile::tempdir().unwrap().keep().join("whisper-tiny.en");
-            let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
-                .args(["models", "import-ct2", "--whisper"])
-                .arg(&source)
-                .arg("--out")
-                .arg(&out)
-                .output()
-                .unwrap();
-            assert!(
-                output.status.success(),
-                "scanscribe models import-ct2 failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            Ok(out)
-        })
-        .as_deref()
-        .map_err(Clone::clone)
+/// The real model converted with the CLI into a folder the caller owns (removed
+/// when dropped), or why not.
+fn converted_model() -> Result<tempfile::TempDir, String> {
+    let source = ct2_model_dir();
+    if !source.join("model.bin").is_file() {
+        return Err(format!(
+            "no Whisper model cache at {}; run scripts/fetch-test-models.sh",
+            source.display()
+        ));
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
+        .args(["models", "import-ct2", "--whisper"])
+        .arg(&source)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "scanscribe models import-ct2 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(out)
 }
 
 fn espeak_available() -> bool {
@@ -101,11 +95,11 @@ fn fixture(name: &str) -> PathBuf {
 
 #[test]
 fn converted_tiny_en_produces_the_same_tokens_as_ctranslate2() {
-    let model_dir = match converted_model() {
+    let converted = match converted_model() {
         Ok(dir) => dir,
         Err(reason) => return skip("ctranslate2 parity", &reason),
     };
-    let mut model = WhisperModel::load(model_dir, DecodeOptions::default()).unwrap();
+    let mut model = WhisperModel::load(converted.path(), DecodeOptions::default()).unwrap();
     let cases: [(&str, &[u32]); 2] = [
         (
             "walking_on_the_beach_16k.wav",
@@ -148,7 +142,7 @@ fn converted_tiny_en_produces_the_same_tokens_as_ctranslate2() {
 
 #[test]
 fn espeak_sentences_are_transcribed_on_the_worker_with_low_word_error_rate() {
-    let model_dir = match converted_model() {
+    let converted = match converted_model() {
         Ok(dir) => dir,
         Err(reason) => return skip("espeak transcription", &reason),
     };
@@ -159,7 +153,7 @@ fn espeak_sentences_are_transcribed_on_the_worker_with_low_word_error_rate() {
         );
     }
     let audio = tempfile::tempdir().unwrap();
-    let mut transcriber = Transcriber::spawn(model_dir, DecodeOptions::default()).unwrap();
+    let mut transcriber = Transcriber::spawn(converted.path(), DecodeOptions::default()).unwrap();
     let mut jobs = Vec::new();
     for (i, sentence) in SENTENCES.iter().enumerate() {
         let path = audio.path().join(format!("sentence-{i}.wav"));
@@ -191,7 +185,7 @@ fn espeak_sentences_are_transcribed_on_the_worker_with_low_word_error_rate() {
 
 #[test]
 fn a_long_stereo_recording_is_transcribed_across_windows_by_the_cli() {
-    let model_dir = match converted_model() {
+    let converted = match converted_model() {
         Ok(dir) => dir,
         Err(reason) => return skip("long recording", &reason),
     };
@@ -238,7 +232,7 @@ fn a_long_stereo_recording_is_transcribed_across_windows_by_the_cli() {
 
     let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
         .args(["transcribe", "--model"])
-        .arg(model_dir)
+        .arg(converted.path())
         .arg(&long_path)
         .output()
         .unwrap();
