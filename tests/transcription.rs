@@ -263,8 +263,10 @@ fn tone(seconds: f32) -> Vec<f32> {
 fn a_random_tiny_model_decodes_deterministically_up_to_the_length_limit() {
     let dir = tempfile::tempdir().unwrap();
     tiny_model(dir.path());
+    // The random model repeats itself; without the loop cut it runs to the limit.
     let options = DecodeOptions {
         max_new_tokens: 7,
+        cut_repetition_loops: false,
         ..DecodeOptions::default()
     };
     let mut first = WhisperModel::load(dir.path(), options.clone()).unwrap();
@@ -276,7 +278,7 @@ fn a_random_tiny_model_decodes_deterministically_up_to_the_length_limit() {
     let audio = tone(2.0);
     let a = first.transcribe(&audio).unwrap();
     let b = first.transcribe(&audio).unwrap();
-    let mut second = WhisperModel::load(dir.path(), options).unwrap();
+    let mut second = WhisperModel::load(dir.path(), options.clone()).unwrap();
     let c = second.transcribe(&audio).unwrap();
     assert_eq!(a, b, "the same model gives the same transcript twice");
     assert_eq!(a, c, "a reloaded model gives the same transcript");
@@ -292,12 +294,21 @@ fn a_random_tiny_model_decodes_deterministically_up_to_the_length_limit() {
         dir.path(),
         DecodeOptions {
             max_new_tokens: 1000,
-            ..DecodeOptions::default()
+            ..options
         },
     )
     .unwrap();
     let long = capped.transcribe(&audio).unwrap();
     assert_eq!(long.segments[0].tokens.len(), 64 - 2);
+    let tokens = &long.segments[0].tokens;
+
+    // With the default loop cut, decoding stops at the first repeated stretch and
+    // keeps one copy of it: a prefix of the uncut output.
+    let mut cut = WhisperModel::load(dir.path(), DecodeOptions::default()).unwrap();
+    let cut = cut.transcribe(&audio).unwrap();
+    let kept = &cut.segments[0].tokens;
+    assert!(kept.len() < tokens.len(), "{kept:?}");
+    assert_eq!(kept[..], tokens[..kept.len()]);
 }
 
 #[test]

@@ -46,6 +46,7 @@ pub fn run(args: &TranscribeArgs) -> anyhow::Result<()> {
     let options = DecodeOptions {
         language: args.language.clone(),
         max_new_tokens: args.max_tokens,
+        ..DecodeOptions::default()
     };
     let started = Instant::now();
     let mut model = WhisperModel::load(&args.model, options)

@@ -7,6 +7,7 @@
 //! `<|endoftext|>`), until `<|endoftext|>` or the length limit. Recordings longer
 //! than 30 s are cut at the quietest moment of each window's last six seconds. A
 //! window judged silent (Whisper's no-speech rule, or digital silence) gives no text.
+//! A greedy loop (the same 1–8 tokens four times in a row) is cut to one copy.
 //!
 //! Owns inference; it must not read files other than through [`super::load`].
 
@@ -31,6 +32,8 @@ pub struct DecodeOptions {
     pub language: String,
     /// Most tokens generated per 30 s window (Whisper uses 224).
     pub max_new_tokens: usize,
+    /// Stop when the same 1–8 tokens repeat four times in a row, keeping one copy.
+    pub cut_repetition_loops: bool,
 }
 
 impl Default for DecodeOptions {
@@ -38,6 +41,7 @@ impl Default for DecodeOptions {
         Self {
             language: "en".into(),
             max_new_tokens: 224,
+            cut_repetition_loops: true,
         }
     }
 }
@@ -242,6 +246,14 @@ impl WhisperModel {
             }
             tokens.push(next);
             pending = vec![next];
+            let generated = &tokens[self.prompt.len()..];
+            if self.options.cut_repetition_loops
+                && let Some(keep) = repetition_loop_start(generated)
+            {
+                // Greedy decoding stuck in a loop: keep one copy and stop.
+                tokens.truncate(self.prompt.len() + keep);
+                break;
+            }
         }
         let generated = tokens[self.prompt.len()..].to_vec();
         tracing::debug!(
@@ -327,6 +339,25 @@ pub fn split_windows(samples: &[f32]) -> Vec<Range<usize>> {
     windows
 }
 
+/// Times a trailing group of tokens must repeat to count as a decoding loop.
+const LOOP_REPEATS: usize = 4;
+
+/// If `tokens` ends with the same group of 1–8 tokens repeated [`LOOP_REPEATS`]
+/// times, the length that keeps the first of those copies.
+fn repetition_loop_start(tokens: &[u32]) -> Option<usize> {
+    (1..=8).find_map(|period| {
+        let span = period * LOOP_REPEATS;
+        if tokens.len() < span {
+            return None;
+        }
+        let tail = &tokens[tokens.len() - span..];
+        let group = &tail[..period];
+        tail.chunks_exact(period)
+            .all(|chunk| chunk == group)
+            .then(|| tokens.len() - span + period)
+    })
+}
+
 fn rms(samples: &[f32]) -> f32 {
     if samples.is_empty() {
         return 0.0;
@@ -389,6 +420,17 @@ mod tests {
             "cut at {second_cut_s} s"
         );
         assert_eq!(windows[2].end, samples.len());
+    }
+
+    #[test]
+    fn a_repetition_loop_is_cut_to_one_copy() {
+        // "a b c" then "d e" four times: keep "a b c d e".
+        let looping = [1, 2, 3, 4, 5, 4, 5, 4, 5, 4, 5];
+        assert_eq!(repetition_loop_start(&looping), Some(5));
+        assert_eq!(repetition_loop_start(&[7, 7, 7, 7]), Some(1));
+        // Three copies, or ordinary text, is not a loop.
+        assert_eq!(repetition_loop_start(&[1, 4, 5, 4, 5, 4, 5]), None);
+        assert_eq!(repetition_loop_start(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), None);
     }
 
     #[test]
