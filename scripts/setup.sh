@@ -19,6 +19,8 @@ packages=(
   python3 python3-venv
   # WordNet database for the OSS metric (nouns, synonyms)
   wordnet-base
+  # speech synthesis for the transcription tests
+  espeak-ng
 )
 
 missing=()

@@ -13,6 +13,7 @@ pub mod fixation;
 pub mod gaze;
 pub mod interop;
 pub mod metrics;
+pub mod model;
 pub mod session;
 pub mod study;
 pub mod ui;

@@ -4,9 +4,11 @@
 mod export;
 mod fixations;
 mod import;
+mod models;
 mod record;
 mod score;
 mod simulate;
+mod transcribe;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +35,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     Fixations(Box<fixations::FixationsArgs>),
     Score(score::ScoreArgs),
+    Transcribe(transcribe::TranscribeArgs),
+    Models(models::ModelsArgs),
 }
 
 /// Runs a parsed command line.
@@ -46,5 +50,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Fixations(args)) => fixations::run(&args),
         Some(Command::Score(args)) => score::run(&args),
+        Some(Command::Transcribe(args)) => transcribe::run(&args),
+        Some(Command::Models(args)) => models::run(&args),
     }
 }
