@@ -9,5 +9,6 @@ pub mod cli;
 pub mod dataset;
 pub mod fixation;
 pub mod gaze;
+pub mod model;
 pub mod session;
 pub mod study;

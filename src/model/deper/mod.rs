@@ -1,0 +1,1 @@
+//! DEPER (placeholder while the captioner lands).
