@@ -123,7 +123,12 @@ impl Captioner {
 
     /// Image tokens in the decoder's width, `[b, n, width]`.
     pub fn encode_image(&self, images: &Tensor) -> candle_core::Result<Tensor> {
-        self.image_proj.forward(&self.image_features(images)?)
+        self.project_image_features(&self.image_features(images)?)
+    }
+
+    /// [`Self::image_features`] output → decoder image tokens.
+    pub fn project_image_features(&self, features: &Tensor) -> candle_core::Result<Tensor> {
+        self.image_proj.forward(features)
     }
 
     /// Token logits `[b, s, vocab]` for `input_ids` `[b, s]` (u32). `subj`, `[b, width]`,

@@ -39,6 +39,16 @@ pub enum ModelError {
     TokenizerTraining(String),
     #[error("{path}: image: {message}")]
     Image { path: PathBuf, message: String },
+    #[error(
+        "{path}: this profile was enrolled with model {profile_model}, but the model given is {model}; enroll the subject again with this model"
+    )]
+    ProfileMismatch {
+        path: PathBuf,
+        profile_model: String,
+        model: String,
+    },
+    #[error("{path}: not a valid profile: {message}")]
+    Profile { path: PathBuf, message: String },
     #[error("data: {0}")]
     Data(String),
     #[error(transparent)]
