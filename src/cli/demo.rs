@@ -45,7 +45,12 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         write_synthetic(&data, &SyntheticSpec::default())?
     };
     let (train, val) = split_trials(&data, &records);
-    let cfg = super::train::preset(&args.preset)?;
+    let cfg = crate::model::deper::train::TrainConfig::preset(&args.preset).with_context(|| {
+        format!(
+            "--preset: expected paper, small or tiny, found `{}`",
+            args.preset
+        )
+    })?;
     let out = OutDir(args.out.join("model"));
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(indicatif::ProgressStyle::with_template(

@@ -14,6 +14,7 @@ use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 ///   scanscribe describe --model models/demo --image cohort/images/img003.png
 ///   scanscribe describe --model models/demo --image cohort/images/img003.png --profile profiles/s09.ron
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DescribeArgs {
     #[arg(long)]
     pub model: PathBuf,

@@ -8,10 +8,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::dataset::read_records;
+use crate::model::deper::Ablation;
 use crate::model::deper::train::{OutDir, Progress, Stage, TrainConfig, run_stage, split_trials};
-use crate::model::deper::{Ablation, DeperConfig};
-use crate::model::image_encoder::ImageEncoderConfig;
-use crate::model::{CaptionerConfig, DeviceChoice, pick_device};
+use crate::model::{DeviceChoice, pick_device};
 
 /// Train the built-in captioner and DEPER on dataset records.
 ///
@@ -25,6 +24,7 @@ use crate::model::{CaptionerConfig, DeviceChoice, pick_device};
 ///   scanscribe train --data cohort/records.jsonl --out models/paper --stages 1,2 --device cuda
 ///   scanscribe train --data cohort/ --out models/textonly --ablation text-only --epochs 10
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct TrainArgs {
     /// A records file, or a folder holding `records.jsonl`.
     #[arg(long)]
@@ -61,73 +61,6 @@ pub struct TrainArgs {
     pub preset: String,
 }
 
-/// The training configuration of a preset.
-pub fn preset(name: &str) -> anyhow::Result<TrainConfig> {
-    let base = TrainConfig::default();
-    Ok(match name {
-        "paper" => base,
-        "small" => TrainConfig {
-            vocab_size: 400,
-            captioner: CaptionerConfig {
-                width: 128,
-                layers: 2,
-                heads: 4,
-                max_positions: 64,
-                image: ImageEncoderConfig {
-                    image_size: 64,
-                    channels: vec![16, 32, 64],
-                },
-                ..CaptionerConfig::default()
-            },
-            deper: DeperConfig {
-                hidden: 96,
-                layers: 2,
-                heads: 4,
-                decoder_blocks: 1,
-                trajectory_slots: 16,
-                max_text_tokens: 48,
-                ..DeperConfig::default()
-            },
-            base_epochs: 15,
-            stage1_epochs: 30,
-            stage2_epochs: 5,
-            base_lr: 2e-3,
-            lr: 1e-3,
-            ..base
-        },
-        "tiny" => TrainConfig {
-            vocab_size: 120,
-            captioner: CaptionerConfig {
-                width: 32,
-                layers: 1,
-                heads: 2,
-                max_positions: 48,
-                image: ImageEncoderConfig {
-                    image_size: 24,
-                    channels: vec![8, 16],
-                },
-                ..CaptionerConfig::default()
-            },
-            deper: DeperConfig {
-                hidden: 32,
-                layers: 1,
-                heads: 2,
-                decoder_blocks: 1,
-                trajectory_slots: 8,
-                max_text_tokens: 32,
-                ..DeperConfig::default()
-            },
-            base_epochs: 3,
-            stage1_epochs: 10,
-            stage2_epochs: 1,
-            base_lr: 3e-3,
-            lr: 3e-3,
-            ..base
-        },
-        other => anyhow::bail!("--preset: expected paper, small or tiny, found `{other}`"),
-    })
-}
-
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let records_path = if args.data.is_dir() {
         args.data.join("records.jsonl")
@@ -137,7 +70,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     let records = read_records(&records_path)?;
     let root = records_path.parent().map(PathBuf::from).unwrap_or_default();
     let (train, val) = split_trials(&root, &records);
-    let mut cfg = preset(&args.preset)?;
+    let mut cfg = TrainConfig::preset(&args.preset).with_context(|| {
+        format!(
+            "--preset: expected paper, small or tiny, found `{}`",
+            args.preset
+        )
+    })?;
     cfg.seed = args.seed;
     cfg.deper.ablation = Ablation::named(&args.ablation).with_context(|| {
         format!(

@@ -20,6 +20,7 @@ pub mod enroll;
 pub mod extractor;
 pub mod losses;
 pub mod optim;
+pub mod run_state;
 pub mod synthetic;
 pub mod train;
 

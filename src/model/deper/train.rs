@@ -11,8 +11,7 @@
 //! `out/checkpoints/` and a row in `out/train_log.csv`; a rerun resumes where it
 //! stopped and skips finished stages. Batches are seeded (ChaCha8, seed + epoch).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
@@ -26,27 +25,13 @@ use super::{Deper, DeperConfig, STAGE1_FROZEN, STAGE2_FROZEN};
 use crate::model::captioner::{Captioner, CaptionerConfig, sequence_batch};
 use crate::model::checkpoint::{self, PartlyFrozen, trainable_vars};
 use crate::model::error::{ModelError, Result};
+use crate::model::image_encoder::ImageEncoderConfig;
 use crate::model::images::ImageCache;
 use crate::model::tokenizer::TextTokenizer;
 
 use super::optim::AdamW;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Stage {
-    Base,
-    One,
-    Two,
-}
-
-impl Stage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Base => "base",
-            Self::One => "stage1",
-            Self::Two => "stage2",
-        }
-    }
-}
+pub use super::run_state::{OutDir, Stage, Totals};
+use super::run_state::{log_epoch, resume, save_checkpoint};
 
 /// Everything a training run depends on; written to `out/train_config.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +74,77 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Model sizes and schedules by name: `paper` (DEPER 384 wide, 4 layers, 6 heads,
+    /// lr 1e-4), `small` (a CPU demo: minutes on 2 cores), `tiny` (tests, seconds). The
+    /// small presets use lr 1e-3 or more: with a few hundred steps, 1e-4 barely moves.
+    pub fn preset(name: &str) -> Option<Self> {
+        let base = Self::default();
+        Some(match name {
+            "paper" => base,
+            "small" => Self {
+                vocab_size: 400,
+                captioner: CaptionerConfig {
+                    width: 128,
+                    layers: 2,
+                    heads: 4,
+                    max_positions: 64,
+                    image: ImageEncoderConfig {
+                        image_size: 64,
+                        channels: vec![16, 32, 64],
+                    },
+                    ..CaptionerConfig::default()
+                },
+                deper: DeperConfig {
+                    hidden: 96,
+                    layers: 2,
+                    heads: 4,
+                    decoder_blocks: 1,
+                    trajectory_slots: 16,
+                    max_text_tokens: 48,
+                    ..DeperConfig::default()
+                },
+                base_epochs: 15,
+                stage1_epochs: 30,
+                stage2_epochs: 5,
+                base_lr: 2e-3,
+                lr: 1e-3,
+                ..base
+            },
+            "tiny" => Self {
+                vocab_size: 120,
+                captioner: CaptionerConfig {
+                    width: 32,
+                    layers: 1,
+                    heads: 2,
+                    max_positions: 48,
+                    image: ImageEncoderConfig {
+                        image_size: 24,
+                        channels: vec![8, 16],
+                    },
+                    ..CaptionerConfig::default()
+                },
+                deper: DeperConfig {
+                    hidden: 32,
+                    layers: 1,
+                    heads: 2,
+                    decoder_blocks: 1,
+                    trajectory_slots: 8,
+                    max_text_tokens: 32,
+                    ..DeperConfig::default()
+                },
+                base_epochs: 3,
+                stage1_epochs: 10,
+                stage2_epochs: 1,
+                base_lr: 3e-3,
+                lr: 3e-3,
+                ..base
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// Where a running stage is, for progress bars.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -98,54 +154,6 @@ pub struct Progress {
     pub batch: usize,
     pub batches: usize,
     pub loss: f32,
-}
-
-/// Sums over an epoch's batches.
-#[derive(Debug, Clone, Default)]
-pub struct Totals {
-    pub loss: f64,
-    pub con: f64,
-    pub traj: f64,
-    pub cls: f64,
-    pub des: f64,
-    pub correct: usize,
-    pub trials: usize,
-    pub batches: usize,
-}
-
-impl Totals {
-    fn mean(&self, v: f64) -> f64 {
-        v / self.batches.max(1) as f64
-    }
-    pub fn accuracy(&self) -> f64 {
-        self.correct as f64 / self.trials.max(1) as f64
-    }
-}
-
-/// Paths of a training output folder.
-#[derive(Debug, Clone)]
-pub struct OutDir(pub PathBuf);
-
-impl OutDir {
-    pub fn captioner(&self) -> PathBuf {
-        self.0.join("captioner")
-    }
-    pub fn deper(&self) -> PathBuf {
-        self.0.join("deper")
-    }
-    fn checkpoint(&self, stage: Stage, what: &str) -> PathBuf {
-        self.0
-            .join("checkpoints")
-            .join(format!("{}.{what}", stage.name()))
-    }
-    pub fn log(&self) -> PathBuf {
-        self.0.join("train_log.csv")
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct StageState {
-    epochs_done: usize,
 }
 
 /// The training records (split `train` or none) and validation records (`val`).
@@ -182,94 +190,6 @@ pub fn run_stage(
         Stage::Base => train_base(out, train, val, cfg, device, progress),
         Stage::One | Stage::Two => train_deper(out, stage, train, val, cfg, device, progress),
     }
-}
-
-/// Loads the stage's checkpoint into `varmap`/`opt`; returns the epochs already done.
-fn resume(out: &OutDir, stage: Stage, store: &PartlyFrozen, opt: &mut AdamW) -> Result<usize> {
-    let state_path = out.checkpoint(stage, "state.json");
-    if !state_path.is_file() {
-        return Ok(0);
-    }
-    let state: StageState = checkpoint::read_config(&state_path)?;
-    checkpoint::load_into(&store.varmap, &out.checkpoint(stage, "weights.safetensors"))?;
-    opt.load(&out.checkpoint(stage, "optim.safetensors"))?;
-    tracing::info!(
-        "{}: resuming after epoch {}",
-        stage.name(),
-        state.epochs_done
-    );
-    Ok(state.epochs_done)
-}
-
-/// A stage that trains again makes the checkpoints of the stages after it stale.
-fn invalidate_later_stages(out: &OutDir, stage: Stage) -> Result<()> {
-    let later: &[Stage] = match stage {
-        Stage::Base => &[Stage::One, Stage::Two],
-        Stage::One => &[Stage::Two],
-        Stage::Two => &[],
-    };
-    for &s in later {
-        let path = out.checkpoint(s, "state.json");
-        if path.is_file() {
-            std::fs::remove_file(&path).map_err(ModelError::io(&path))?;
-        }
-    }
-    Ok(())
-}
-
-fn save_checkpoint(
-    out: &OutDir,
-    stage: Stage,
-    store: &PartlyFrozen,
-    opt: &AdamW,
-    epochs_done: usize,
-) -> Result<()> {
-    invalidate_later_stages(out, stage)?;
-    checkpoint::save_varmap(&store.varmap, &out.checkpoint(stage, "weights.safetensors"))?;
-    opt.save(&out.checkpoint(stage, "optim.safetensors"))?;
-    checkpoint::write_config(
-        &StageState { epochs_done },
-        &out.checkpoint(stage, "state.json"),
-    )
-}
-
-fn log_epoch(
-    out: &OutDir,
-    stage: Stage,
-    epoch: usize,
-    train: &Totals,
-    val: &Totals,
-    seconds: f64,
-) -> Result<()> {
-    let path = out.log();
-    let new = !path.is_file();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .map_err(ModelError::io(&path))?;
-    let mut text = String::new();
-    if new {
-        text.push_str(
-            "stage,epoch,loss,l_con,l_traj,l_cls,l_des,train_acc,val_loss,val_acc,seconds\n",
-        );
-    }
-    text.push_str(&format!(
-        "{},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.4},{:.5},{:.4},{:.2}\n",
-        stage.name(),
-        epoch,
-        train.mean(train.loss),
-        train.mean(train.con),
-        train.mean(train.traj),
-        train.mean(train.cls),
-        train.mean(train.des),
-        train.accuracy(),
-        val.mean(val.loss),
-        val.accuracy(),
-        seconds
-    ));
-    file.write_all(text.as_bytes())
-        .map_err(ModelError::io(&path))
 }
 
 fn train_base(
