@@ -398,3 +398,43 @@ fn pipeline_trains_resumes_enrolls_unseen_subjects_and_describes() {
         "{err}"
     );
 }
+
+#[test]
+fn checkpoint_and_optimizer_state_resume_exactly() {
+    let cfg = tiny_deper(Ablation::default(), 4);
+    let inputs = random_inputs(&cfg, 8, 3);
+    let labels = [0, 1, 2, 3, 0, 1, 2, 3];
+    let dir = tempfile::tempdir().unwrap();
+    let steps = |model: &Deper, opt: &mut optim::AdamW, n: usize| {
+        for _ in 0..n {
+            let loss = model.stage1_loss(&inputs, &labels).unwrap();
+            opt.backward_step(&loss.total).unwrap();
+        }
+    };
+    // Straight through: 4 steps.
+    let (a, store_a) = Deper::build(&cfg, STAGE1_FROZEN, &Device::Cpu).unwrap();
+    a.save(&store_a.varmap, dir.path()).unwrap();
+    let mut opt_a = optim::AdamW::new(trainable_vars(&store_a), 1e-3).unwrap();
+    steps(&a, &mut opt_a, 2);
+    a.save(&store_a.varmap, &dir.path().join("mid")).unwrap();
+    opt_a.save(&dir.path().join("mid/optim.safetensors")).unwrap();
+    steps(&a, &mut opt_a, 2);
+    // Interrupted after 2 steps, resumed in a fresh process-like state.
+    let (b, store_b) = Deper::load(&dir.path().join("mid"), STAGE1_FROZEN, &Device::Cpu).unwrap();
+    let mut opt_b = optim::AdamW::new(trainable_vars(&store_b), 1e-3).unwrap();
+    opt_b.load(&dir.path().join("mid/optim.safetensors")).unwrap();
+    steps(&b, &mut opt_b, 2);
+    let za = a.subject_embedding(&inputs).unwrap().1.to_vec2::<f32>().unwrap();
+    let zb = b.subject_embedding(&inputs).unwrap().1.to_vec2::<f32>().unwrap();
+    assert_eq!(za, zb, "resumed training must match uninterrupted training exactly");
+
+    // A folder whose config does not match its weights is refused by name.
+    let mut wider = cfg.clone();
+    wider.hidden = 48;
+    crate::model::checkpoint::write_config(&wider, &dir.path().join("config.json")).unwrap();
+    let Err(err) = Deper::load(dir.path(), ALL_FROZEN, &Device::Cpu) else {
+        panic!("mismatched weights must not load");
+    };
+    let err = err.to_string();
+    assert!(err.contains("model.safetensors") && err.contains("has shape"), "{err}");
+}
