@@ -136,6 +136,24 @@ fn train_enroll_describe_and_refuse_a_foreign_profile() {
         "{stderr}"
     );
 
+    let changed = scanscribe(&[
+        "train",
+        "--data",
+        &data_arg,
+        "--out",
+        &path("m1"),
+        "--preset",
+        "tiny",
+        "--epochs",
+        "1",
+        "--seed",
+        "1",
+        "--ablation",
+        "text-only",
+    ]);
+    assert!(!changed.status.success());
+    assert!(String::from_utf8_lossy(&changed.stderr).contains("another configuration"));
+
     let bad = scanscribe(&[
         "train",
         "--data",

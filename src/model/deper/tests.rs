@@ -417,16 +417,33 @@ fn checkpoint_and_optimizer_state_resume_exactly() {
     let mut opt_a = optim::AdamW::new(trainable_vars(&store_a), 1e-3).unwrap();
     steps(&a, &mut opt_a, 2);
     a.save(&store_a.varmap, &dir.path().join("mid")).unwrap();
-    opt_a.save(&dir.path().join("mid/optim.safetensors")).unwrap();
+    opt_a
+        .save(&dir.path().join("mid/optim.safetensors"))
+        .unwrap();
     steps(&a, &mut opt_a, 2);
     // Interrupted after 2 steps, resumed in a fresh process-like state.
     let (b, store_b) = Deper::load(&dir.path().join("mid"), STAGE1_FROZEN, &Device::Cpu).unwrap();
     let mut opt_b = optim::AdamW::new(trainable_vars(&store_b), 1e-3).unwrap();
-    opt_b.load(&dir.path().join("mid/optim.safetensors")).unwrap();
+    opt_b
+        .load(&dir.path().join("mid/optim.safetensors"))
+        .unwrap();
     steps(&b, &mut opt_b, 2);
-    let za = a.subject_embedding(&inputs).unwrap().1.to_vec2::<f32>().unwrap();
-    let zb = b.subject_embedding(&inputs).unwrap().1.to_vec2::<f32>().unwrap();
-    assert_eq!(za, zb, "resumed training must match uninterrupted training exactly");
+    let za = a
+        .subject_embedding(&inputs)
+        .unwrap()
+        .1
+        .to_vec2::<f32>()
+        .unwrap();
+    let zb = b
+        .subject_embedding(&inputs)
+        .unwrap()
+        .1
+        .to_vec2::<f32>()
+        .unwrap();
+    assert_eq!(
+        za, zb,
+        "resumed training must match uninterrupted training exactly"
+    );
 
     // A folder whose config does not match its weights is refused by name.
     let mut wider = cfg.clone();
@@ -436,5 +453,8 @@ fn checkpoint_and_optimizer_state_resume_exactly() {
         panic!("mismatched weights must not load");
     };
     let err = err.to_string();
-    assert!(err.contains("model.safetensors") && err.contains("has shape"), "{err}");
+    assert!(
+        err.contains("model.safetensors") && err.contains("has shape"),
+        "{err}"
+    );
 }

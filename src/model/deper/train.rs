@@ -180,7 +180,25 @@ pub fn run_stage(
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<()> {
     std::fs::create_dir_all(out.0.join("checkpoints")).map_err(ModelError::io(&out.0))?;
-    checkpoint::write_config(cfg, &out.0.join("train_config.json"))?;
+    let config_path = out.0.join("train_config.json");
+    if config_path.is_file() {
+        let before: TrainConfig = checkpoint::read_config(&config_path)?;
+        let schedule_free = |c: &TrainConfig| TrainConfig {
+            base_epochs: 0,
+            stage1_epochs: 0,
+            stage2_epochs: 0,
+            ..c.clone()
+        };
+        if schedule_free(&before) != schedule_free(cfg) {
+            return Err(ModelError::Config {
+                path: config_path,
+                message: "this folder was trained with another configuration (sizes, ablation, seed or \
+                          learning rates); only the epoch counts may change when resuming: use a new output folder"
+                    .into(),
+            });
+        }
+    }
+    checkpoint::write_config(cfg, &config_path)?;
     if train.records.is_empty() {
         return Err(ModelError::Data(
             "no training records (split `train` or none)".into(),
