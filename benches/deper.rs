@@ -3,7 +3,8 @@
 //! a stage-1 training step (P×K = 4×4 trials), enrollment (z_s of 5 trials, mean),
 //! and description generation (greedy, tokens per second).
 //!
-//! Run: `cargo bench --bench deper`.
+//! Run: `cargo bench --bench deper` (release), or `cargo bench --profile dev --bench deper`
+//! to skip the long release build (candle and gemm are optimized in dev too).
 
 use candle_core::{DType, Device, Tensor};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
