@@ -15,6 +15,10 @@ packages=(
   libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxi6 libxrandr2 libfontconfig1
   # headless window tests and screenshots
   xvfb xauth imagemagick x11-apps xdotool
+  # Python reference tools for the tests (BIDS validator, COCO caption metrics)
+  python3 python3-venv
+  # WordNet database for the OSS metric (nouns, synonyms)
+  wordnet-base
 )
 
 missing=()

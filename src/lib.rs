@@ -5,10 +5,15 @@
 //! same code; `main.rs` only parses the command line. See `ARCHITECTURE.md` for the
 //! data flow and which module may depend on which.
 
+pub mod audio;
 pub mod cli;
+pub mod cohort;
 pub mod dataset;
 pub mod fixation;
 pub mod gaze;
+pub mod interop;
+pub mod metrics;
 pub mod model;
 pub mod session;
 pub mod study;
+pub mod ui;

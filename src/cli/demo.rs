@@ -15,20 +15,28 @@ use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 /// subject from 5 trials and print, for their other images, what they said beside
 /// the generic and the personalized description.
 ///
-/// The study is the model module's synthetic one (coloured squares; subjects differ
-/// in phrasing, scan order and tempo) until the cohort simulator is wired in.
+/// `--source cohort` (default) simulates a cohort with the cohort module (12 subjects,
+/// 4 of them held out, 20 scenes); `--source synthetic` uses the model module's
+/// small synthetic study (coloured squares; subjects differ in phrasing, scan order
+/// and tempo), which trains fastest. Held-out subjects are the enrollment candidates.
 ///
-/// Example: scanscribe demo --out demo-run --preset small
+/// Examples:
+///   scanscribe demo --out demo-run --preset small
+///   scanscribe demo --out demo-squares --source synthetic --subject s09
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct DemoArgs {
+    /// `cohort` or `synthetic`.
+    #[arg(long, default_value = "cohort")]
+    pub source: String,
     #[arg(long, default_value = "demo-run")]
     pub out: PathBuf,
     /// Model sizes (see `scanscribe train --help`).
     #[arg(long, default_value = "small")]
     pub preset: String,
-    /// The unseen subject to enroll (s08 to s11).
-    #[arg(long, default_value = "s09")]
-    pub subject: String,
+    /// The unseen subject to enroll (default: the first subject of the test split).
+    #[arg(long)]
+    pub subject: Option<String>,
     #[arg(long, default_value_t = 5)]
     pub shots: usize,
     #[arg(long, default_value = "auto")]
@@ -39,10 +47,32 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let device = pick_device(args.device)?;
     let data = args.out.join("data");
     let records_path = data.join("records.jsonl");
-    let records = if records_path.is_file() {
-        crate::dataset::read_records(&records_path)?
-    } else {
-        write_synthetic(&data, &SyntheticSpec::default())?
+    if !records_path.is_file() {
+        match args.source.as_str() {
+            "synthetic" => {
+                write_synthetic(&data, &SyntheticSpec::default())?;
+            }
+            "cohort" => {
+                let cohort = crate::cohort::Cohort::new(crate::cohort::CohortConfig {
+                    subjects: 12,
+                    images: 20,
+                    held_out: 4,
+                    ..crate::cohort::CohortConfig::default()
+                })?;
+                crate::cohort::write_cohort(&cohort, &data, &|_| {})
+                    .with_context(|| format!("simulating a cohort into {}", data.display()))?;
+            }
+            other => anyhow::bail!("--source: expected cohort or synthetic, found `{other}`"),
+        }
+    }
+    let records = crate::dataset::read_records(&records_path)?;
+    let subject = match &args.subject {
+        Some(s) => s.clone(),
+        None => records
+            .iter()
+            .find(|r| r.split == Some(crate::dataset::Split::Test))
+            .map(|r| r.subject.clone())
+            .context("the records have no test (held-out) subject to enroll")?,
     };
     let (train, val) = split_trials(&data, &records);
     let cfg = crate::model::deper::train::TrainConfig::preset(&args.preset).with_context(|| {
@@ -71,7 +101,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         root: data.clone(),
         records: records.clone(),
     };
-    let profile = enroll(&model, &all, &args.subject, args.shots)?;
+    let profile = enroll(&model, &all, &subject, args.shots)?;
     println!(
         "enrolled {} (unseen in training) from {} trials; model {}\n",
         profile.subject,
@@ -81,7 +111,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let options = GenerateOptions::default();
     for record in records
         .iter()
-        .filter(|r| r.subject == args.subject)
+        .filter(|r| r.subject == subject)
         .skip(args.shots)
         .take(4)
     {

@@ -4,6 +4,12 @@
 mod demo;
 mod describe;
 mod enroll;
+mod export;
+mod fixations;
+mod import;
+mod record;
+mod score;
+mod simulate;
 mod train;
 mod validate;
 
@@ -13,29 +19,44 @@ use clap::{Parser, Subcommand};
 ///
 /// With no subcommand, opens the desktop app on the bundled demo study.
 #[derive(Debug, Parser)]
-#[command(name = "scanscribe", version, about, long_about = None)]
+#[command(name = "scanscribe", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Study file the app opens (default: studies/demo.ron).
+    #[arg(long, value_name = "PATH")]
+    pub study: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
+    Record(record::RecordArgs),
+    Simulate(simulate::SimulateArgs),
     Validate(validate::ValidateArgs),
     Demo(demo::DemoArgs),
     Train(train::TrainArgs),
     Enroll(enroll::EnrollArgs),
     Describe(describe::DescribeArgs),
+    Fixations(Box<fixations::FixationsArgs>),
+    Score(score::ScoreArgs),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => anyhow::bail!("the desktop app is not built yet; try `scanscribe --help`"),
+        None => crate::ui::run(cli.study),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Import(args)) => import::run(&args),
+        Some(Command::Record(args)) => record::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Enroll(args)) => enroll::run(&args),
         Some(Command::Describe(args)) => describe::run(&args),
+        Some(Command::Fixations(args)) => fixations::run(&args),
+        Some(Command::Score(args)) => score::run(&args),
     }
 }

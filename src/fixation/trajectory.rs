@@ -2,8 +2,9 @@
 //!
 //! Each fixation on the image becomes a box normalized to the image rectangle: the
 //! bounding box of the fixation's samples, grown around its centre to at least a
-//! foveal window (default 2° of visual angle), clipped to the image. Fixations whose
-//! centre is off the image are dropped. The order is the viewing order.
+//! foveal window (default 2° of visual angle, or a size in pixels for mouse traces
+//! without viewing geometry), clipped to the image. Fixations whose centre is off the
+//! image are dropped. The order is the viewing order.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,11 +50,19 @@ impl ImagePlacement {
 pub struct TrajectoryOptions {
     /// Boxes are grown to at least this visual angle on each side (foveal window).
     pub min_box_deg: f64,
+    /// When set, boxes are grown to at least this many pixels on each side instead,
+    /// using only the screen's `resolution_px` (pixel-space traces, e.g. mouse traces,
+    /// whose size and viewing distance are unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_box_px: Option<f64>,
 }
 
 impl Default for TrajectoryOptions {
     fn default() -> Self {
-        Self { min_box_deg: 2.0 }
+        Self {
+            min_box_deg: 2.0,
+            min_box_px: None,
+        }
     }
 }
 
@@ -64,7 +73,13 @@ pub fn build_trajectory(
     screen: &ScreenGeometry,
     options: &TrajectoryOptions,
 ) -> Vec<TrajectoryStep> {
-    let [min_w_display, min_h_display] = screen.normalized_from_degrees(options.min_box_deg);
+    let [min_w_display, min_h_display] = match options.min_box_px {
+        Some(px) => [
+            px / f64::from(screen.resolution_px.0.max(1)),
+            px / f64::from(screen.resolution_px.1.max(1)),
+        ],
+        None => screen.normalized_from_degrees(options.min_box_deg),
+    };
     fixations
         .iter()
         .filter_map(|f| {
@@ -149,6 +164,24 @@ mod tests {
             &[0.0, 0.0],
             "clipped at the image corner"
         );
+    }
+
+    #[test]
+    fn pixel_boxes_use_the_resolution_only() {
+        let screen = ScreenGeometry {
+            resolution_px: (1000, 500),
+            ..ScreenGeometry::default()
+        };
+        let placement = ImagePlacement {
+            rect_display: [0.0, 0.0, 1.0, 1.0],
+        };
+        let options = TrajectoryOptions {
+            min_box_px: Some(100.0),
+            ..TrajectoryOptions::default()
+        };
+        let steps = build_trajectory(&[fixation(0.5, 0.5, 200)], &placement, &screen, &options);
+        let [x0, y0, x1, y1] = steps[0].bbox;
+        assert!(((x1 - x0) - 0.1).abs() < 1e-6 && ((y1 - y0) - 0.2).abs() < 1e-6);
     }
 
     #[test]

@@ -3,4 +3,14 @@
 //!
 //! No UI and no ML here.
 
+pub mod analysis;
 pub mod chunks;
+pub mod events;
+pub mod folder;
+pub mod meta;
+pub mod recorder;
+pub mod runner;
+pub mod simulated_subject;
+
+pub use folder::{RecoveryReport, SessionError, SessionFolder, check_subject_code};
+pub use meta::{SessionMeta, SessionStatus, TrialEntry, TrialState};

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod tipi;
 
 pub use geometry::ScreenGeometry;
+pub(crate) use load::fnv1a;
 pub use load::{LoadedStudy, Problem, StudyError, load_study};
 pub use schema::{
     Breaks, CalibrationPlan, Dictation, GazeSourceKind, Questionnaire, Randomization, Study, Trial,

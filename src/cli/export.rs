@@ -1,0 +1,85 @@
+//! `scanscribe export`: recorded sessions to BIDS, dataset records or CSV tables.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::dataset::Split;
+use crate::interop::bids::export_bids;
+use crate::interop::records::export_records;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A BIDS dataset with eye-tracking physio recordings (validates with the official
+    /// BIDS validator).
+    Bids,
+    /// Dataset records (records.jsonl + images/) for training.
+    Records,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Val,
+    Test,
+}
+
+/// Export recorded sessions.
+///
+/// bids: one run per trial with the left and right eye as separate physio recordings
+/// (timestamp in µs, x/y in screen pixels, pupil in mm), presentation events with the
+/// screen geometry, the stimuli, and the dictation audio and descriptions under
+/// sourcedata/. records: one dataset record per finished trial with a description and
+/// a trajectory, images copied to images/.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    scanscribe export --format bids --out out/bids sessions/demo/*\n  \
+    scanscribe export --format records --split train --out out/dataset sessions/demo/*")]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Split written into every record (records only).
+    #[arg(long, value_enum)]
+    pub split: Option<SplitArg>,
+    /// Session folders.
+    #[arg(required = true)]
+    pub sessions: Vec<PathBuf>,
+}
+
+pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
+    match args.format {
+        ExportFormat::Bids => {
+            let summary = export_bids(&args.sessions, &args.out)?;
+            println!(
+                "{}: BIDS dataset with {} subject(s), {} run(s), {} samples",
+                args.out.display(),
+                summary.subjects,
+                summary.runs,
+                summary.samples
+            );
+            for skipped in summary.skipped {
+                println!("  skipped {skipped}");
+            }
+        }
+        ExportFormat::Records => {
+            let split = args.split.map(|s| match s {
+                SplitArg::Train => Split::Train,
+                SplitArg::Val => Split::Val,
+                SplitArg::Test => Split::Test,
+            });
+            let summary = export_records(&args.sessions, &args.out, split)?;
+            println!(
+                "{}: {} record(s)",
+                args.out.join("records.jsonl").display(),
+                summary.records
+            );
+            for skipped in summary.skipped {
+                println!("  skipped {skipped}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! `scanscribe record`: run a whole session of a study without a display, with a
+//! simulated subject as the participant.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cohort::DEMO_SEED;
+use crate::gaze::clock::SessionClock;
+use crate::session::analysis::analyze_trial;
+use crate::session::runner::{Progress, Runner, RunnerOptions};
+use crate::session::simulated_subject::SimulatedParticipant;
+use crate::study::load_study;
+
+/// Record a session headless: fixation cross, stimulus, gaze, description, for every
+/// trial of a study, into a crash-safe session folder.
+///
+/// The participant is a simulated subject of the cohort (the study's images must be
+/// cohort scenes, like the bundled demo images): it looks at each image with its own
+/// viewing habits and describes it in its own words, or speaks the WAV file
+/// `<speech-dir>/<trial id>.wav` when one is given. Each trial gets its gaze samples,
+/// fixations (I-VT), attention trajectory and data-quality report. A killed recording
+/// is resumed with --resume.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    scanscribe record --study studies/demo.ron --subject s01\n  \
+    scanscribe record --study studies/demo.ron --subject s02 --cohort-subject 5 --speed 4 --sessions out/sessions\n  \
+    scanscribe record --study studies/demo.ron --resume sessions/demo/s01_20261122-101500")]
+pub struct RecordArgs {
+    /// The study file.
+    #[arg(long)]
+    pub study: PathBuf,
+    /// Pseudonymous subject code for the session (letters, digits, '-', '_', with a digit).
+    #[arg(long, required_unless_present = "resume")]
+    pub subject: Option<String>,
+    /// The gaze source. Only `simulated` runs without a display; the app records with
+    /// the mouse or a Tobii tracker.
+    #[arg(long, default_value = "simulated", value_parser = ["simulated"])]
+    pub source: String,
+    /// Seed of the cohort the study's images come from (the demo images: 2026).
+    #[arg(long, default_value_t = DEMO_SEED)]
+    pub cohort_seed: u64,
+    /// Which simulated subject of the cohort takes part (1-based).
+    #[arg(long, default_value_t = 1)]
+    pub cohort_subject: usize,
+    /// Gaze sampling rate of the simulated tracker, Hz.
+    #[arg(long, default_value_t = 300.0)]
+    pub rate_hz: f64,
+    /// Run this many times faster than real time (pilots and tests). The session clock
+    /// runs faster too, so the recorded timestamps keep real-time spacing.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Folder under which sessions are created.
+    #[arg(long, default_value = "sessions")]
+    pub sessions: PathBuf,
+    /// Folder of WAV files `<trial id>.wav` the subject speaks instead of typing.
+    #[arg(long)]
+    pub speech_dir: Option<PathBuf>,
+    /// Continue an interrupted session (its folder) at its next trial.
+    #[arg(long, conflicts_with = "subject")]
+    pub resume: Option<PathBuf>,
+    /// Do not force every flush through to the disk (faster; a power cut may then lose
+    /// more than the last 50 ms).
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.speed > 0.0 && args.speed.is_finite(),
+        "--speed: expected a positive number, found {}",
+        args.speed
+    );
+    anyhow::ensure!(args.cohort_subject >= 1, "--cohort-subject counts from 1");
+    let study = load_study(&args.study)?;
+    let clock = SessionClock::sped_up(args.speed);
+    let participant = SimulatedParticipant::new(
+        &study,
+        args.cohort_seed,
+        args.cohort_subject - 1,
+        args.rate_hz,
+        clock,
+    )?;
+    let mut source = participant.gaze_source();
+    let mut subject = participant.subject(&study, args.speech_dir.as_deref());
+    let options = RunnerOptions {
+        sessions_root: args.sessions.clone(),
+        sync_to_disk: !args.no_sync,
+        clock,
+        ..RunnerOptions::default()
+    };
+    let runner = match (&args.resume, &args.subject) {
+        (Some(dir), _) => Runner::resume(&study, dir, &mut source, options)
+            .with_context(|| format!("resuming {}", dir.display()))?,
+        (None, Some(code)) => Runner::start(&study, code, &mut source, options)?,
+        (None, None) => anyhow::bail!("--subject or --resume is required"),
+    };
+    let root = runner.folder().root().to_path_buf();
+    let screen = study.study.screen;
+    let pending = runner
+        .folder()
+        .meta()
+        .trials
+        .iter()
+        .filter(|t| t.state == crate::session::TrialState::Pending)
+        .count();
+    eprintln!(
+        "recording into {} (participant: simulated subject {})",
+        root.display(),
+        participant.cohort_subject_id()
+    );
+    let bar = ProgressBar::new(pending as u64);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} {msg:24} [{bar:30}] {pos}/{len} trials",
+    )?);
+    let meta = runner.run(
+        &mut subject,
+        &mut |trial| analyze_trial(trial, &study, &screen),
+        &mut |progress| match progress {
+            Progress::TrialStarted { id, .. } => bar.set_message(id),
+            Progress::TrialFinished { .. } => bar.inc(1),
+            Progress::Notice(text) => bar.println(text),
+        },
+    )?;
+    bar.finish_and_clear();
+    println!(
+        "{}: {:?}, {} trials",
+        root.display(),
+        meta.status,
+        meta.trials.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,388 @@
+//! The session folder: its layout, creation, the lock that tells a live recorder from
+//! a crashed one, and recovery of an interrupted session.
+//!
+//! ```text
+//! <sessions root>/<study id>/<subject>_<YYYYMMDD-HHMMSS>/
+//!   session.ron            metadata (atomic rewrite, see `meta`)
+//!   session.lock           present while a recorder has the session open (its pid)
+//!   events.jsonl           presentation events on the gaze clock, one a line
+//!   trials/<trial id>/
+//!     gaze.chunks          raw samples, checksummed chunks (see `chunks`)
+//!     fixations.csv, trajectory.json, quality.json,
+//!     audio.wav, transcript.txt, description.json
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use super::chunks::{ChunkDamage, read_chunks};
+use super::meta::{
+    FORMAT_VERSION, MetaError, SessionMeta, SessionStatus, TrialEntry, TrialState, read_meta,
+    write_meta,
+};
+use crate::gaze::DeviceInfo;
+use crate::gaze::quality::ValidationReport;
+use crate::study::LoadedStudy;
+
+pub const META_FILE: &str = "session.ron";
+pub const LOCK_FILE: &str = "session.lock";
+pub const EVENTS_FILE: &str = "events.jsonl";
+pub const GAZE_FILE: &str = "gaze.chunks";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Meta(#[from] MetaError),
+    #[error(
+        "subject code {code:?} is not allowed: use a pseudonymous code of 1–16 letters, digits, '-' or '_' with at least one digit (e.g. s07), never a name"
+    )]
+    SubjectCode { code: String },
+    #[error("{path}: the session is open in another running recorder (pid {pid})")]
+    Locked { path: PathBuf, pid: u32 },
+    #[error("{path}: not a session folder (no {META_FILE})")]
+    NotASession { path: PathBuf },
+}
+
+/// Checks that a subject code is pseudonymous-looking: short, plain characters, with a
+/// digit (so that a bare first name is refused).
+pub fn check_subject_code(code: &str) -> Result<(), SessionError> {
+    let plain = code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let has_digit = code.chars().any(|c| c.is_ascii_digit());
+    if (1..=16).contains(&code.len()) && plain && has_digit {
+        Ok(())
+    } else {
+        Err(SessionError::SubjectCode {
+            code: code.to_owned(),
+        })
+    }
+}
+
+/// What opening an existing session found.
+#[derive(Debug, Clone, Default)]
+pub struct RecoveryReport {
+    /// The session had been left `Recording` by a recorder that is gone.
+    pub was_interrupted: bool,
+    /// `(trial id, samples kept, damage found)` for each trial that was in progress.
+    pub interrupted_trials: Vec<(String, usize, Vec<ChunkDamage>)>,
+}
+
+/// An open session folder.
+#[derive(Debug)]
+pub struct SessionFolder {
+    root: PathBuf,
+    meta: SessionMeta,
+    holds_lock: bool,
+}
+
+impl SessionFolder {
+    /// Creates a new session folder for `subject` under `sessions_root`, with the
+    /// trials in the subject's order, and takes its lock.
+    pub fn create(
+        sessions_root: &Path,
+        study: &LoadedStudy,
+        subject: &str,
+        gaze_source: DeviceInfo,
+        gaze_frequency_hz: f32,
+        now_us: i64,
+    ) -> Result<Self, SessionError> {
+        check_subject_code(subject)?;
+        let created_unix_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let base = sessions_root
+            .join(&study.study.id)
+            .join(format!("{subject}_{}", timestamp_label(created_unix_s)));
+        let mut root = base.clone();
+        let mut attempt = 1;
+        while root.exists() {
+            attempt += 1;
+            root = PathBuf::from(format!("{}-{attempt}", base.display()));
+        }
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| SessionError::Io { path, source }
+        };
+        std::fs::create_dir_all(root.join("trials")).map_err(io(&root))?;
+        let study_bytes = std::fs::read(&study.path).map_err(io(&study.path))?;
+        let trials = study
+            .trial_order(subject)
+            .into_iter()
+            .map(|i| {
+                let trial = &study.study.trials[i];
+                TrialEntry {
+                    id: trial.id.clone(),
+                    image: study.image_paths[i].display().to_string(),
+                    state: TrialState::Pending,
+                    started_us: None,
+                    ended_us: None,
+                }
+            })
+            .collect();
+        let meta = SessionMeta {
+            format_version: FORMAT_VERSION,
+            study_id: study.study.id.clone(),
+            study_path: study.path.display().to_string(),
+            study_hash: format!("{:016x}", crate::study::fnv1a(&study_bytes)),
+            subject: subject.to_owned(),
+            created_unix_s,
+            started_us: now_us,
+            gaze_source,
+            gaze_frequency_hz,
+            screen: study.study.screen,
+            calibration: None,
+            calibration_count: 0,
+            status: SessionStatus::Recording,
+            trials,
+            notes: Vec::new(),
+        };
+        let mut folder = Self {
+            root,
+            meta,
+            holds_lock: false,
+        };
+        folder.take_lock()?;
+        folder.save()?;
+        Ok(folder)
+    }
+
+    /// Opens an existing session. A session left `Recording` whose lock names no live
+    /// process was interrupted: it is marked so, its in-progress trial too (keeping
+    /// every flushed sample), and the report says what was kept.
+    pub fn open(root: &Path) -> Result<(Self, RecoveryReport), SessionError> {
+        let meta_path = root.join(META_FILE);
+        if !meta_path.exists() {
+            return Err(SessionError::NotASession {
+                path: root.to_path_buf(),
+            });
+        }
+        let mut folder = Self {
+            root: root.to_path_buf(),
+            meta: read_meta(&meta_path)?,
+            holds_lock: false,
+        };
+        let mut report = RecoveryReport::default();
+        if folder.meta.status == SessionStatus::Recording {
+            if let Some(pid) = folder.live_lock_owner() {
+                return Err(SessionError::Locked {
+                    path: root.to_path_buf(),
+                    pid,
+                });
+            }
+            report.was_interrupted = true;
+            folder.meta.status = SessionStatus::Interrupted;
+            for index in 0..folder.meta.trials.len() {
+                if folder.meta.trials[index].state != TrialState::InProgress {
+                    continue;
+                }
+                let id = folder.meta.trials[index].id.clone();
+                let gaze = folder.trial_dir(&id).join(GAZE_FILE);
+                let (kept, damage) = match read_chunks(&gaze) {
+                    Ok(readout) => (readout.samples.len(), readout.damage),
+                    Err(_) => (0, Vec::new()),
+                };
+                folder.meta.trials[index].state = TrialState::Interrupted;
+                folder.meta.trials[index].ended_us = None;
+                folder.meta.notes.push(format!(
+                    "trial {id} was interrupted; {kept} samples kept{}",
+                    if damage.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} damaged part(s) skipped", damage.len())
+                    }
+                ));
+                report.interrupted_trials.push((id, kept, damage));
+            }
+            let _ = std::fs::remove_file(root.join(LOCK_FILE));
+            folder.save()?;
+        }
+        Ok((folder, report))
+    }
+
+    /// Reads a session without touching it (for export and replay): no recovery, no
+    /// lock. An interrupted session still reads `Recording` here.
+    pub fn read(root: &Path) -> Result<SessionMeta, SessionError> {
+        let meta_path = root.join(META_FILE);
+        if !meta_path.exists() {
+            return Err(SessionError::NotASession {
+                path: root.to_path_buf(),
+            });
+        }
+        Ok(read_meta(&meta_path)?)
+    }
+
+    /// Takes the session up again after an interruption or a stop: the lock is taken,
+    /// the status is `Recording`, and recording continues at the next pending trial.
+    pub fn resume(&mut self, now_us: i64) -> Result<Option<usize>, SessionError> {
+        self.take_lock()?;
+        self.meta.status = SessionStatus::Recording;
+        let next = self.meta.next_trial();
+        self.meta.notes.push(match next {
+            Some(i) => format!(
+                "resumed at trial {} (clock {now_us} us)",
+                self.meta.trials[i].id
+            ),
+            None => format!("resumed with no trial left (clock {now_us} us)"),
+        });
+        self.save()?;
+        Ok(next)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn meta(&self) -> &SessionMeta {
+        &self.meta
+    }
+
+    /// The folder of one trial's files (created on first use by the recorder).
+    pub fn trial_dir(&self, trial_id: &str) -> PathBuf {
+        self.root.join("trials").join(trial_id)
+    }
+
+    /// Marks a trial started and saves the metadata; creates its folder.
+    pub fn start_trial(&mut self, index: usize, now_us: i64) -> Result<PathBuf, SessionError> {
+        let dir = self.trial_dir(&self.meta.trials[index].id);
+        std::fs::create_dir_all(&dir).map_err(|source| SessionError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let trial = &mut self.meta.trials[index];
+        trial.state = TrialState::InProgress;
+        trial.started_us = Some(now_us);
+        self.save()?;
+        Ok(dir)
+    }
+
+    /// Marks a trial complete and saves the metadata.
+    pub fn finish_trial(&mut self, index: usize, now_us: i64) -> Result<(), SessionError> {
+        let trial = &mut self.meta.trials[index];
+        trial.state = TrialState::Complete;
+        trial.ended_us = Some(now_us);
+        self.save()
+    }
+
+    /// Records an accepted validation (after a calibration) and saves the metadata.
+    pub fn set_calibration(&mut self, report: ValidationReport) -> Result<(), SessionError> {
+        self.meta.calibration = Some(report);
+        self.meta.calibration_count += 1;
+        self.save()
+    }
+
+    /// Adds a remark to the metadata and saves it.
+    pub fn note(&mut self, text: String) -> Result<(), SessionError> {
+        self.meta.notes.push(text);
+        self.save()
+    }
+
+    /// Ends the session with `status` and releases the lock.
+    pub fn close(mut self, status: SessionStatus) -> Result<SessionMeta, SessionError> {
+        self.meta.status = status;
+        self.save()?;
+        self.release_lock();
+        Ok(self.meta.clone())
+    }
+
+    fn save(&self) -> Result<(), SessionError> {
+        Ok(write_meta(&self.root.join(META_FILE), &self.meta)?)
+    }
+
+    fn take_lock(&mut self) -> Result<(), SessionError> {
+        if let Some(pid) = self.live_lock_owner()
+            && pid != std::process::id()
+        {
+            return Err(SessionError::Locked {
+                path: self.root.clone(),
+                pid,
+            });
+        }
+        let path = self.root.join(LOCK_FILE);
+        super::meta::write_atomically(&path, std::process::id().to_string().as_bytes())
+            .map_err(|source| SessionError::Io { path, source })?;
+        self.holds_lock = true;
+        Ok(())
+    }
+
+    fn release_lock(&mut self) {
+        if self.holds_lock {
+            let _ = std::fs::remove_file(self.root.join(LOCK_FILE));
+            self.holds_lock = false;
+        }
+    }
+
+    /// The pid in the lock file when that process is still running.
+    fn live_lock_owner(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.root.join(LOCK_FILE)).ok()?;
+        let pid: u32 = text.trim().parse().ok()?;
+        process_is_running(pid).then_some(pid)
+    }
+}
+
+impl Drop for SessionFolder {
+    fn drop(&mut self) {
+        // A folder dropped without `close` (an error path) stays `Recording` on disk
+        // and is recovered as interrupted next time; the lock goes with this process.
+        self.release_lock();
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn process_is_running(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Without /proc a lock cannot be checked; it is taken as stale (documented).
+#[cfg(not(target_os = "linux"))]
+fn process_is_running(_pid: u32) -> bool {
+    false
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC for a Unix time.
+fn timestamp_label(unix_s: i64) -> String {
+    let days = unix_s.div_euclid(86_400);
+    let seconds = unix_s.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_codes_must_be_pseudonymous() {
+        assert!(check_subject_code("s07").is_ok());
+        assert!(check_subject_code("P-012_b").is_ok());
+        for bad in ["alice", "", "s 07", "../s07", "a-very-long-code-0123"] {
+            let message = check_subject_code(bad).unwrap_err().to_string();
+            assert!(message.contains("pseudonymous"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
+    fn timestamp_labels_are_utc_calendar_dates() {
+        assert_eq!(timestamp_label(0), "19700101-000000");
+        assert_eq!(timestamp_label(1_795_310_096), "20261122-011456");
+        assert_eq!(timestamp_label(951_825_600), "20000229-120000");
+    }
+}

@@ -1,0 +1,164 @@
+//! Session metadata (`session.ron`): who, which study, which source, the trial order
+//! and each trial's state. Written to a temporary file and renamed, so a crash leaves
+//! either the old or the new version, never a torn one.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::gaze::DeviceInfo;
+use crate::gaze::quality::ValidationReport;
+use crate::study::ScreenGeometry;
+
+/// The version of the session folder layout this code writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The state of a whole session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionStatus {
+    /// A recorder has the session open (or had it, when it crashed: see recovery).
+    Recording,
+    /// Every trial ran.
+    Complete,
+    /// The recorder stopped without closing the session (crash, kill, power cut).
+    Interrupted,
+    /// Recording stopped on an error; what was written is kept.
+    Stopped { reason: String },
+}
+
+/// The state of one trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrialState {
+    Pending,
+    InProgress,
+    Complete,
+    /// Started but never finished; its flushed samples are kept.
+    Interrupted,
+}
+
+/// One trial of the session, in presentation order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialEntry {
+    pub id: String,
+    pub image: String,
+    pub state: TrialState,
+    #[serde(default)]
+    pub started_us: Option<i64>,
+    #[serde(default)]
+    pub ended_us: Option<i64>,
+}
+
+/// Everything `session.ron` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    pub format_version: u32,
+    pub study_id: String,
+    /// The study file as given when the session started.
+    pub study_path: String,
+    /// FNV-1a of the study file's bytes, hex, to notice a study edited between sessions.
+    pub study_hash: String,
+    /// Pseudonymous subject code (never a name).
+    pub subject: String,
+    /// Wall-clock start, seconds since the Unix epoch (for people; data use `*_us`).
+    pub created_unix_s: i64,
+    /// Monotonic clock at the start, µs (the clock every timestamp uses).
+    pub started_us: i64,
+    pub gaze_source: DeviceInfo,
+    /// The sampling rate the source was set to, Hz.
+    pub gaze_frequency_hz: f32,
+    /// The stimulus screen, copied from the study so the session stands alone.
+    pub screen: ScreenGeometry,
+    /// The last accepted validation after calibration, when one was run.
+    #[serde(default)]
+    pub calibration: Option<ValidationReport>,
+    /// How many calibrations were run in this session.
+    #[serde(default)]
+    pub calibration_count: u32,
+    pub status: SessionStatus,
+    pub trials: Vec<TrialEntry>,
+    /// Free-form remarks: recoveries, resumptions, device problems.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl SessionMeta {
+    /// Index of the first trial still to run, if any.
+    pub fn next_trial(&self) -> Option<usize> {
+        self.trials
+            .iter()
+            .position(|t| t.state == TrialState::Pending)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetaError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: not valid session metadata: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{path}: session format {found} is newer than this scanscribe understands ({FORMAT_VERSION})"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+}
+
+/// Reads `session.ron`.
+pub fn read_meta(path: &Path) -> Result<SessionMeta, MetaError> {
+    let text = std::fs::read_to_string(path).map_err(|source| MetaError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let meta: SessionMeta = ron::from_str(&text).map_err(|e| MetaError::Parse {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })?;
+    if meta.format_version > FORMAT_VERSION {
+        return Err(MetaError::TooNew {
+            path: path.to_path_buf(),
+            found: meta.format_version,
+        });
+    }
+    Ok(meta)
+}
+
+/// Writes `session.ron` atomically (temporary file, fsync, rename).
+pub fn write_meta(path: &Path, meta: &SessionMeta) -> Result<(), MetaError> {
+    let io = |source| MetaError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = ron::ser::to_string_pretty(meta, ron::ser::PrettyConfig::default())
+        .map_err(|e| io(std::io::Error::other(e)))?;
+    write_atomically(path, text.as_bytes()).map_err(io)
+}
+
+/// Writes a file through a temporary sibling and a rename, syncing the data first.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{file_name}.partial"));
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    if let Some(folder) = path.parent()
+        && let Ok(folder) = std::fs::File::open(folder)
+    {
+        // Makes the rename itself durable; not supported everywhere, so best effort.
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! The app shell: owns the persisted settings, the runtime state, the command queue
+//! and the workers, and draws one frame. The eframe wrapper is thin, so tests drive
+//! [`App::ui`] directly with `egui_kittest`.
+
+use super::app_state::{AppState, Screen};
+use super::command::{Command, CommandQueue};
+use super::locate::Startup;
+use super::panels;
+use super::settings::Settings;
+use super::workers::Workers;
+
+pub struct App {
+    pub(super) settings: Settings,
+    pub(super) state: AppState,
+    pub(super) commands: CommandQueue,
+    pub(super) workers: Workers,
+}
+
+impl App {
+    /// An app that starts as `startup` says: loading a study, or on the Start panel
+    /// saying the demo study was not found.
+    pub fn new(settings: Settings, startup: Startup) -> Self {
+        let mut app = Self {
+            settings,
+            state: AppState::default(),
+            commands: CommandQueue::default(),
+            workers: Workers::default(),
+        };
+        match startup {
+            Startup::Open(path) => app.commands.send(Command::LoadStudy(path)),
+            Startup::NotFound { searched } => app.state.demo_not_found = Some(searched),
+        }
+        app
+    }
+
+    /// The app eframe runs, with its settings restored from eframe's storage.
+    pub fn from_creation_context(cc: &eframe::CreationContext<'_>, startup: Startup) -> Self {
+        Self::new(Settings::from_storage(cc.storage), startup)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Draws one frame: takes in finished background work, draws the panels, then
+    /// applies the commands they sent.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.receive_worker_events(&ctx);
+
+        panels::top_bar::top_bar_ui(ui, &self.state, &mut self.commands);
+        panels::status_bar::status_bar_ui(ui, self.state.notice.as_deref(), &mut self.commands);
+        match self.state.screen {
+            Screen::Start => {
+                panels::start::start_ui(ui, &mut self.state, &self.settings, &mut self.commands);
+            }
+            Screen::Study => panels::study_ui(ui, &self.state, &mut self.commands),
+        }
+
+        if self.handle_commands(&ctx) {
+            ctx.request_repaint();
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        App::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.settings.save(storage);
+    }
+}
