@@ -1,6 +1,9 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod demo;
+mod describe;
+mod enroll;
 mod export;
 mod fixations;
 mod import;
@@ -9,6 +12,7 @@ mod record;
 mod score;
 mod simulate;
 mod transcribe;
+mod train;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -28,29 +32,37 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Validate(validate::ValidateArgs),
+    Simulate(simulate::SimulateArgs),
+    Record(record::RecordArgs),
+    Fixations(Box<fixations::FixationsArgs>),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
-    Record(record::RecordArgs),
-    Simulate(simulate::SimulateArgs),
-    Validate(validate::ValidateArgs),
-    Fixations(Box<fixations::FixationsArgs>),
-    Score(score::ScoreArgs),
     Transcribe(transcribe::TranscribeArgs),
     Models(models::ModelsArgs),
+    Train(train::TrainArgs),
+    Enroll(enroll::EnrollArgs),
+    Describe(describe::DescribeArgs),
+    Demo(demo::DemoArgs),
+    Score(score::ScoreArgs),
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => crate::ui::run(cli.study),
+        Some(Command::Validate(args)) => validate::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Record(args)) => record::run(&args),
+        Some(Command::Fixations(args)) => fixations::run(&args),
         Some(Command::Export(args)) => export::run(&args),
         Some(Command::Import(args)) => import::run(&args),
-        Some(Command::Record(args)) => record::run(&args),
-        Some(Command::Simulate(args)) => simulate::run(&args),
-        Some(Command::Validate(args)) => validate::run(&args),
-        Some(Command::Fixations(args)) => fixations::run(&args),
-        Some(Command::Score(args)) => score::run(&args),
         Some(Command::Transcribe(args)) => transcribe::run(&args),
         Some(Command::Models(args)) => models::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Enroll(args)) => enroll::run(&args),
+        Some(Command::Describe(args)) => describe::run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Score(args)) => score::run(&args),
     }
 }

@@ -1,0 +1,61 @@
+//! `scanscribe enroll`: a profile of a subject from a few of their trials.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::dataset::read_records;
+use crate::model::deper::data::Trials;
+use crate::model::deper::enroll::{TrainedModel, enroll, save_profile};
+use crate::model::{DeviceChoice, pick_device};
+
+/// Enroll a subject: the mean subject embedding over their first SHOTS trials in the
+/// records file, no fine-tuning. The profile (RON) records the model's fingerprint
+/// and the trials used; `describe` refuses it with any other model.
+///
+/// Example: scanscribe enroll --model models/demo --records cohort/records.jsonl --subject s09 --shots 5 --out profiles/s09.ron
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// A trained model folder (from `scanscribe train`).
+    #[arg(long)]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub records: PathBuf,
+    #[arg(long)]
+    pub subject: String,
+    #[arg(long, default_value_t = 5)]
+    pub shots: usize,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value = "auto")]
+    pub device: DeviceChoice,
+}
+
+pub fn run(args: &EnrollArgs) -> anyhow::Result<()> {
+    let device = pick_device(args.device)?;
+    let model = TrainedModel::load(&args.model, &device)?;
+    let records = read_records(&args.records)?;
+    let trials = Trials {
+        root: args.records.parent().map(PathBuf::from).unwrap_or_default(),
+        records,
+    };
+    let profile = enroll(&model, &trials, &args.subject, args.shots)?;
+    if profile.trials.len() < args.shots {
+        eprintln!(
+            "warning: only {} trials of {} in {} (asked for {})",
+            profile.trials.len(),
+            args.subject,
+            args.records.display(),
+            args.shots
+        );
+    }
+    save_profile(&profile, &args.out)?;
+    println!(
+        "enrolled {} from {} trials with model {} → {}",
+        profile.subject,
+        profile.trials.len(),
+        profile.model_fingerprint,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! Using a trained model: enrollment of a subject from a few of their trials (the
+//! mean of `z_s` over the support trials, no fine-tuning) into a RON profile that
+//! records the model's fingerprint and the trials used, and personalized (or
+//! generic) description of an image.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use super::data::{FeatureBank, Trials, deper_inputs, saliency_maps};
+use super::{ALL_FROZEN, Deper};
+use crate::model::captioner::Captioner;
+use crate::model::checkpoint::fingerprint;
+use crate::model::error::{ModelError, Result};
+use crate::model::generate::{BuiltinDescriber, DescriptionModel, GenerateOptions, generate};
+use crate::model::images::load_image;
+
+/// A trained model folder (`captioner/`, `deper/`) loaded for inference.
+#[derive(Debug)]
+pub struct TrainedModel {
+    pub dir: PathBuf,
+    pub deper: Deper,
+    pub describer: BuiltinDescriber,
+    /// Fingerprint of both weight files.
+    pub fingerprint: String,
+    pub device: Device,
+}
+
+impl TrainedModel {
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let (captioner, tokenizer, _) = Captioner::load(&dir.join("captioner"), true, device)?;
+        let (deper, _) = Deper::load(&dir.join("deper"), ALL_FROZEN, device)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            deper,
+            describer: BuiltinDescriber {
+                model: captioner,
+                tokenizer,
+            },
+            fingerprint: model_fingerprint(dir)?,
+            device: device.clone(),
+        })
+    }
+
+    /// `z_s` `[n, hidden]` of the trials `indices` (saliency from all of `trials`).
+    pub fn subject_embeddings(&self, trials: &Trials, indices: &[usize]) -> Result<Tensor> {
+        let mut bank = FeatureBank::default();
+        let chosen = Trials {
+            root: trials.root.clone(),
+            records: indices.iter().map(|&i| trials.records[i].clone()).collect(),
+        };
+        bank.add(&chosen, &self.describer.model, &self.device)?;
+        let saliency = saliency_maps(&trials.records, self.deper.config.saliency_grid);
+        let inputs = deper_inputs(
+            trials,
+            indices,
+            &bank,
+            &self.describer.tokenizer,
+            Some(&saliency),
+            &self.deper.config,
+            &self.device,
+        )?;
+        Ok(self.deper.subject_embedding(&inputs)?.1)
+    }
+
+    /// A description of the image at `path`; personalized when `z_s` is given.
+    pub fn describe(
+        &self,
+        path: &Path,
+        z_s: Option<&[f32]>,
+        options: &GenerateOptions,
+    ) -> Result<(String, usize)> {
+        let size = self.describer.model.config.image.image_size;
+        let image = load_image(path, size, &self.device)?.unsqueeze(0)?;
+        let tokens = self.describer.encode_image(&image)?;
+        let subj = match z_s {
+            Some(z) => Some(self.deper.adapt(&Tensor::from_slice(
+                z,
+                (1, z.len()),
+                &self.device,
+            )?)?),
+            None => None,
+        };
+        generate(&self.describer, &tokens, subj.as_ref(), options)
+    }
+}
+
+/// Identity of a trained model folder: fingerprint of its two weight files.
+pub fn model_fingerprint(dir: &Path) -> Result<String> {
+    fingerprint(&[
+        &dir.join("captioner").join("model.safetensors"),
+        &dir.join("deper").join("model.safetensors"),
+    ])
+}
+
+/// One support trial of a profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportTrial {
+    pub image: String,
+    pub trial: Option<String>,
+}
+
+/// An enrolled subject.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub subject: String,
+    /// [`model_fingerprint`] of the model that computed `z_s`.
+    pub model_fingerprint: String,
+    pub model_dir: String,
+    pub trials: Vec<SupportTrial>,
+    /// Mean subject embedding over the support trials.
+    pub z_s: Vec<f32>,
+}
+
+/// Enrolls `subject` from its first `shots` trials in `trials` (file order).
+pub fn enroll(
+    model: &TrainedModel,
+    trials: &Trials,
+    subject: &str,
+    shots: usize,
+) -> Result<Profile> {
+    let indices: Vec<usize> = (0..trials.records.len())
+        .filter(|&i| trials.records[i].subject == subject)
+        .take(shots)
+        .collect();
+    if indices.is_empty() {
+        return Err(ModelError::Data(format!(
+            "no trials of subject `{subject}` in the records"
+        )));
+    }
+    let z = model
+        .subject_embeddings(trials, &indices)?
+        .mean(0)?
+        .to_vec1::<f32>()?;
+    Ok(Profile {
+        subject: subject.to_owned(),
+        model_fingerprint: model.fingerprint.clone(),
+        model_dir: model.dir.display().to_string(),
+        trials: indices
+            .iter()
+            .map(|&i| SupportTrial {
+                image: trials.records[i].image.clone(),
+                trial: trials.records[i].trial.clone(),
+            })
+            .collect(),
+        z_s: z,
+    })
+}
+
+pub fn save_profile(profile: &Profile, path: &Path) -> Result<()> {
+    let text =
+        ron::ser::to_string_pretty(profile, ron::ser::PrettyConfig::default()).map_err(|e| {
+            ModelError::Profile {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }
+        })?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(ModelError::io(parent))?;
+    }
+    std::fs::write(path, text).map_err(ModelError::io(path))
+}
+
+/// Loads a profile and refuses it if it was enrolled with another model.
+pub fn load_profile(path: &Path, model: &TrainedModel) -> Result<Profile> {
+    let text = std::fs::read_to_string(path).map_err(ModelError::io(path))?;
+    let profile: Profile = ron::from_str(&text).map_err(|e| ModelError::Profile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if profile.model_fingerprint != model.fingerprint {
+        return Err(ModelError::ProfileMismatch {
+            path: path.to_path_buf(),
+            profile_model: profile.model_fingerprint,
+            model: model.fingerprint.clone(),
+        });
+    }
+    if profile.z_s.len() != model.deper.config.hidden {
+        return Err(ModelError::Profile {
+            path: path.to_path_buf(),
+            message: format!(
+                "z_s has {} values, the model expects {}",
+                profile.z_s.len(),
+                model.deper.config.hidden
+            ),
+        });
+    }
+    Ok(profile)
+}
