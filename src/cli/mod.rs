@@ -11,8 +11,8 @@ mod models;
 mod record;
 mod score;
 mod simulate;
-mod transcribe;
 mod train;
+mod transcribe;
 mod validate;
 
 use clap::{Parser, Subcommand};
