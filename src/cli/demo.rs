@@ -11,9 +11,11 @@ use crate::model::deper::synthetic::{SyntheticSpec, write_synthetic};
 use crate::model::deper::train::{OutDir, Stage, run_stage, split_trials};
 use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 
-/// Simulate a small study, train (cached: a rerun reuses the model), enroll an unseen
-/// subject from 5 trials and print, for their other images, what they said beside
-/// the generic and the personalized description.
+/// Simulate a study, train (cached), enroll an unseen subject, show their descriptions
+///
+/// Simulates a small study, trains (cached: a rerun reuses the model), enrolls an
+/// unseen subject from 5 trials and prints, for their other images, what they said
+/// beside the generic and the personalized description.
 ///
 /// `--source cohort` (default) simulates a cohort with the cohort module (12 subjects,
 /// 4 of them held out, 20 scenes); `--source synthetic` uses the model module's

@@ -7,8 +7,10 @@ use clap::Args;
 use crate::model::deper::enroll::{TrainedModel, load_profile};
 use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 
-/// Describe an image with a trained model: in the style of an enrolled subject when
-/// a profile is given, else the generic description. Deterministic (greedy or beam).
+/// Describe an image with a trained model, generic or in an enrolled subject's style
+///
+/// In the style of an enrolled subject when a profile is given, else the generic
+/// description. Deterministic (greedy or beam).
 ///
 /// Examples:
 ///   scanscribe describe --model models/demo --image cohort/images/img003.png

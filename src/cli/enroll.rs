@@ -9,9 +9,11 @@ use crate::model::deper::data::Trials;
 use crate::model::deper::enroll::{TrainedModel, enroll, save_profile};
 use crate::model::{DeviceChoice, pick_device};
 
-/// Enroll a subject: the mean subject embedding over their first SHOTS trials in the
-/// records file, no fine-tuning. The profile (RON) records the model's fingerprint
-/// and the trials used; `describe` refuses it with any other model.
+/// Enroll a subject from a few of their trials (no fine-tuning)
+///
+/// The profile is the mean subject embedding over their first SHOTS trials in the
+/// records file. The profile (RON) records the model's fingerprint and the trials
+/// used; `describe` refuses it with any other model.
 ///
 /// Example: scanscribe enroll --model models/demo --records cohort/records.jsonl --subject s09 --shots 5 --out profiles/s09.ron
 #[derive(Debug, Args)]

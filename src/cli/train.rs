@@ -12,7 +12,7 @@ use crate::model::deper::Ablation;
 use crate::model::deper::train::{OutDir, Progress, Stage, TrainConfig, run_stage, split_trials};
 use crate::model::{DeviceChoice, pick_device};
 
-/// Train the built-in captioner and DEPER on dataset records.
+/// Train the built-in captioner and DEPER on dataset records
 ///
 /// Reads `records.jsonl` (split `train` or none for training, `val` for validation;
 /// `test` is left for enrollment), writes `OUT/captioner/`, `OUT/deper/` (each
