@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use crate::dataset::Split;
 use crate::interop::bids::export_bids;
 use crate::interop::records::export_records;
+use crate::interop::tables::export_tables;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
@@ -15,6 +16,8 @@ pub enum ExportFormat {
     Bids,
     /// Dataset records (records.jsonl + images/) for training.
     Records,
+    /// CSV tables per trial: raw samples and fixations.
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -30,11 +33,14 @@ pub enum SplitArg {
 /// (timestamp in µs, x/y in screen pixels, pupil in mm), presentation events with the
 /// screen geometry, the stimuli, and the dictation audio and descriptions under
 /// sourcedata/. records: one dataset record per finished trial with a description and
-/// a trajectory, images copied to images/.
+/// a trajectory, images copied to images/. csv: per trial `<session>/<trial>_samples.csv`
+/// (the gaze CSV: system_time_us, device_time_us, left/right x, y, valid, pupil_mm) and
+/// `<trial>_fixations.csv` (the columns of `scanscribe fixations`).
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     scanscribe export --format bids --out out/bids sessions/demo/*\n  \
-    scanscribe export --format records --split train --out out/dataset sessions/demo/*")]
+    scanscribe export --format records --split train --out out/dataset sessions/demo/*\n  \
+    scanscribe export --format csv --out out/tables sessions/demo/*")]
 pub struct ExportArgs {
     #[arg(long, value_enum)]
     pub format: ExportFormat,
@@ -75,6 +81,18 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 "{}: {} record(s)",
                 args.out.join("records.jsonl").display(),
                 summary.records
+            );
+            for skipped in summary.skipped {
+                println!("  skipped {skipped}");
+            }
+        }
+        ExportFormat::Csv => {
+            let summary = export_tables(&args.sessions, &args.out)?;
+            println!(
+                "{}: {} trial(s), {} samples",
+                args.out.display(),
+                summary.trials,
+                summary.samples
             );
             for skipped in summary.skipped {
                 println!("  skipped {skipped}");

@@ -7,3 +7,4 @@ pub mod bids;
 mod bids_files;
 pub mod localized_narratives;
 pub mod records;
+pub mod tables;
