@@ -7,9 +7,14 @@ use anyhow::Context as _;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use std::path::Path;
+use std::time::Duration;
+
 use crate::cohort::DEMO_SEED;
 use crate::gaze::clock::SessionClock;
+use crate::model::speech::{DecodeOptions, Transcriber};
 use crate::session::analysis::analyze_trial;
+use crate::session::runner::{DescriptionSource, TrialDescription};
 use crate::session::runner::{Progress, Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
 use crate::study::load_study;
@@ -20,7 +25,8 @@ use crate::study::load_study;
 /// The participant is a simulated subject of the cohort (the study's images must be
 /// cohort scenes, like the bundled demo images): it looks at each image with its own
 /// viewing habits and describes it in its own words, or speaks the WAV file
-/// `<speech-dir>/<trial id>.wav` when one is given. Each trial gets its gaze samples,
+/// `<speech-dir>/<trial id>.wav` when one is given (transcribed with --whisper). Each
+/// trial gets its gaze samples,
 /// fixations (I-VT), attention trajectory and data-quality report. A killed recording
 /// is resumed with --resume.
 #[derive(Debug, Args)]
@@ -61,6 +67,11 @@ pub struct RecordArgs {
     /// Continue an interrupted session (its folder) at its next trial.
     #[arg(long, conflicts_with = "subject")]
     pub resume: Option<PathBuf>,
+    /// Whisper model folder (Hugging Face layout, see `scanscribe models import-ct2`):
+    /// dictations are transcribed between trials into transcript.txt and the
+    /// description.
+    #[arg(long, value_name = "DIR")]
+    pub whisper: Option<PathBuf>,
     /// Do not force every flush through to the disk (faster; a power cut may then lose
     /// more than the last 50 ms).
     #[arg(long)]
@@ -115,9 +126,22 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     bar.set_style(ProgressStyle::with_template(
         "{spinner} {msg:24} [{bar:30}] {pos}/{len} trials",
     )?);
+    let mut transcriber = match &args.whisper {
+        Some(dir) => Some(
+            Transcriber::spawn(dir, DecodeOptions::default())
+                .with_context(|| format!("loading the Whisper model {}", dir.display()))?,
+        ),
+        None => None,
+    };
     let meta = runner.run(
         &mut subject,
-        &mut |trial| analyze_trial(trial, &study, &screen),
+        &mut |trial| {
+            analyze_trial(trial, &study, &screen)?;
+            match transcriber.as_mut() {
+                Some(transcriber) => transcribe_dictation(transcriber, &trial.dir),
+                None => Ok(()),
+            }
+        },
         &mut |progress| match progress {
             Progress::TrialStarted { id, .. } => bar.set_message(id),
             Progress::TrialFinished { .. } => bar.inc(1),
@@ -132,4 +156,42 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         meta.trials.len()
     );
     Ok(())
+}
+
+/// Transcribes a trial's dictation (if it has one) and puts the text into
+/// `transcript.txt` and the description.
+fn transcribe_dictation(transcriber: &mut Transcriber, trial_dir: &Path) -> Result<(), String> {
+    let description_path = trial_dir.join("description.json");
+    let audio = trial_dir.join("audio.wav");
+    let Ok(text) = std::fs::read_to_string(&description_path) else {
+        return Ok(());
+    };
+    let mut description: TrialDescription =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", description_path.display()))?;
+    if description.source != DescriptionSource::Dictated || !audio.exists() {
+        return Ok(());
+    }
+    transcriber.submit(&audio).map_err(|e| e.to_string())?;
+    let result = transcriber
+        .wait_result(Duration::from_secs(900))
+        .ok_or_else(|| {
+            format!(
+                "{}: transcription did not finish in 15 minutes",
+                audio.display()
+            )
+        })?;
+    let transcript = result
+        .outcome
+        .map_err(|e| format!("{}: {e}", audio.display()))?;
+    let write = |path: &Path, bytes: &[u8]| {
+        crate::session::meta::write_atomically(path, bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    };
+    write(
+        &trial_dir.join("transcript.txt"),
+        transcript.text.as_bytes(),
+    )?;
+    description.text = transcript.text.trim().to_owned();
+    let json = serde_json::to_string_pretty(&description).map_err(|e| e.to_string())?;
+    write(&description_path, json.as_bytes())
 }
