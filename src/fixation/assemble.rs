@@ -41,7 +41,7 @@ impl Accumulator {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, t_us: i64, point: [f32; 2]) {
         self.end_us = t_us;
         self.sum[0] += f64::from(point[0]);
@@ -114,7 +114,7 @@ impl Assembler {
     }
 
     /// Takes one classified sample; pushes every fixation that became final.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, sample: Classified, out: &mut Vec<Fixation>) {
         if sample.class == Class::Fixation {
             match &mut self.open {

@@ -161,7 +161,7 @@ impl DispersionWindow {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, sample: Prepared, out: &mut Vec<Fixation>) {
         if !sample.valid {
             self.end(out);

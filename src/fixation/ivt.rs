@@ -9,7 +9,15 @@
 //! A fixation is emitted about `merge_max_time_ms` plus half a velocity window (and
 //! half a noise window) after its last sample, or, when another run of fixation
 //! samples starts within `merge_max_time_ms`, once that run ends (it may merge);
-//! [`IvtDetector::provisional`] shows what is not final yet. Owns only the wiring of
+//! [`IvtDetector::provisional`] shows what is not final yet.
+//!
+//! Where a comparison with Tobii Pro Lab may differ, by choice or by lack of a
+//! specification: angles assume the eye on the normal through the screen centre at the
+//! viewing distance (Tobii uses each sample's measured eye position); an odd number of
+//! window intervals puts the extra one after the sample; the sampling rate comes from
+//! the median of the first 100 intervals; a fixation's position is the mean of its
+//! samples after gap fill-in and noise reduction (a merged one: of both fixations'
+//! samples); durations run from the first to the last sample. Owns only the wiring of
 //! the steps.
 
 use super::Fixation;

@@ -120,11 +120,24 @@ impl Preparer {
 
     /// Takes one sample (whose time the [`Clock`] accepted); passes on every sample
     /// whose gaps are decided, in order.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, sample: &GazeSample, mut emit: impl FnMut(Prepared)) {
         let index = self.next_index;
         self.next_index += 1;
         let t_us = sample.system_time_us;
+        // Fast path: nothing waiting (so no gap open) and every eye in use valid.
+        if self.queue.is_empty()
+            && let Some((point, left, right)) = self.selected_point(sample)
+        {
+            if self.fill {
+                let last = |p: Option<[f32; 2]>| p.map(|p| (t_us, p));
+                self.eyes[0].last_valid = last(left);
+                self.eyes[1].last_valid = last(right);
+            }
+            self.front_index = self.next_index;
+            self.emit_point(t_us, point, &mut emit);
+            return;
+        }
         let mut pending = Pending {
             t_us,
             eyes: [NAN2; 2],
@@ -238,6 +251,24 @@ impl Preparer {
         }
     }
 
+    /// The selected point when every eye in use is valid, with the eyes' points.
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn selected_point(
+        &self,
+        sample: &GazeSample,
+    ) -> Option<([f32; 2], Option<[f32; 2]>, Option<[f32; 2]>)> {
+        match self.eye {
+            EyeSelection::Average => {
+                let (l, r) = (eye_point(&sample.left)?, eye_point(&sample.right)?);
+                let point = [(l[0] + r[0]) * 0.5, (l[1] + r[1]) * 0.5];
+                Some((point, Some(l), Some(r)))
+            }
+            EyeSelection::Left => eye_point(&sample.left).map(|l| (l, Some(l), None)),
+            EyeSelection::Right => eye_point(&sample.right).map(|r| (r, None, Some(r))),
+        }
+    }
+
     #[inline]
     fn emit(&mut self, pending: &Pending, emit: &mut impl FnMut(Prepared)) {
         let [left, right] = pending.eyes;
@@ -251,15 +282,21 @@ impl Preparer {
                 (true, true) => NAN2,
             },
         };
+        self.emit_point(pending.t_us, point, emit);
+    }
+
+    /// Passes on a sample with its selected point (NaN when invalid).
+    #[inline(always)]
+    fn emit_point(&mut self, t_us: i64, point: [f32; 2], emit: &mut impl FnMut(Prepared)) {
         let valid = !point[0].is_nan();
         let joined = matches!(self.last_out,
-            Some((last_us, true)) if pending.t_us - last_us <= self.max_step_us);
+            Some((last_us, true)) if t_us - last_us <= self.max_step_us);
         if valid && !joined {
             self.run += 1;
         }
-        self.last_out = Some((pending.t_us, valid));
+        self.last_out = Some((t_us, valid));
         emit(Prepared {
-            t_us: pending.t_us,
+            t_us,
             point,
             valid,
             run: self.run,

@@ -88,7 +88,7 @@ impl SpeedTest {
     }
 
     /// Whether going from `a` to `b` in `dt_us` is slower than the threshold.
-    #[inline]
+    #[inline(always)]
     pub fn is_below(&mut self, a: [f32; 2], b: [f32; 2], dt_us: i64) -> bool {
         let limit = self.threshold_per_s * dt_us as f64 * 1e-6;
         let a = [f64::from(a[0]), f64::from(a[1])];
@@ -155,7 +155,7 @@ impl VelocityClassifier {
     }
 
     /// Takes one sample; passes on the sample `after` samples back, classified.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, sample: Prepared, mut emit: impl FnMut(Classified)) {
         self.ring[self.count & self.mask] = sample;
         self.count += 1;
@@ -191,7 +191,7 @@ impl VelocityClassifier {
         self.count = 0;
     }
 
-    #[inline]
+    #[inline(always)]
     fn classify(&mut self, first: &Prepared, last: &Prepared) -> Class {
         if !(first.valid && last.valid && first.run == last.run) {
             return Class::Unclassified;
