@@ -19,6 +19,8 @@ use super::tokenizer::WhisperTokenizer;
 pub const CONFIG_FILE: &str = "config.json";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// Optional; newer Hugging Face checkpoints keep the suppression lists here.
+pub const GENERATION_CONFIG_FILE: &str = "generation_config.json";
 
 /// Model settings from `config.json`: what candle's Whisper needs plus the token
 /// rules decoding applies.
@@ -80,6 +82,33 @@ pub fn read_config(path: &Path) -> Result<WhisperConfig, SpeechError> {
         suppress_tokens,
         begin_suppress_tokens,
     })
+}
+
+/// Fills `suppress_tokens` and `begin_suppress_tokens` from `generation_config.json`
+/// (when the file exists) where `config.json` left them out.
+pub fn read_generation_rules(path: &Path, config: &mut WhisperConfig) -> Result<(), SpeechError> {
+    if !path.is_file() {
+        return Ok(());
+    }
+    let config_error = |message: String| SpeechError::Config {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| config_error(e.to_string()))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| config_error(format!("not valid JSON: {e}")))?;
+    for (field, list) in [
+        ("suppress_tokens", &mut config.suppress_tokens),
+        ("begin_suppress_tokens", &mut config.begin_suppress_tokens),
+    ] {
+        if let Some(value) = json.get(field).filter(|v| !v.is_null())
+            && list.is_empty()
+        {
+            *list = serde_json::from_value(value.clone())
+                .map_err(|e| config_error(format!("`{field}` must be a list of token ids: {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 /// Every tensor candle's Whisper reads, with its shape, under the Hugging Face names.
@@ -215,7 +244,8 @@ pub fn check_folder(dir: &Path) -> Result<(), SpeechError> {
 /// Loads a Hugging Face–layout Whisper folder on `device`, with weights in f32.
 pub fn load_folder(dir: &Path, device: &Device) -> Result<LoadedWhisper, SpeechError> {
     check_folder(dir)?;
-    let config = read_config(&dir.join(CONFIG_FILE))?;
+    let mut config = read_config(&dir.join(CONFIG_FILE))?;
+    read_generation_rules(&dir.join(GENERATION_CONFIG_FILE), &mut config)?;
     let weights_path = dir.join(WEIGHTS_FILE);
     let weights_error = |e: candle_core::Error| SpeechError::Weights {
         path: weights_path.clone(),
@@ -242,4 +272,50 @@ pub fn load_folder(dir: &Path, device: &Device) -> Result<LoadedWhisper, SpeechE
         decoder,
         device: device.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_config_fills_the_lists_config_json_left_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(GENERATION_CONFIG_FILE);
+        std::fs::write(
+            &path,
+            r#"{"suppress_tokens": [1, 2], "begin_suppress_tokens": [220]}"#,
+        )
+        .unwrap();
+        let mut config = WhisperConfig {
+            model: crate::model::speech::tiny::TinyWhisperSpec::default().config(),
+            suppress_tokens: vec![9],
+            begin_suppress_tokens: Vec::new(),
+        };
+        read_generation_rules(&path, &mut config).unwrap();
+        assert_eq!(config.suppress_tokens, vec![9], "config.json wins");
+        assert_eq!(config.begin_suppress_tokens, vec![220]);
+
+        std::fs::write(&path, r#"{"suppress_tokens": "all"}"#).unwrap();
+        config.suppress_tokens.clear();
+        let error = read_generation_rules(&path, &mut config)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("generation_config.json") && error.contains("suppress_tokens"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_config_with_missing_sizes_names_the_file_and_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::fs::write(&path, r#"{"num_mel_bins": 80}"#).unwrap();
+        let error = read_config(&path).unwrap_err().to_string();
+        assert!(
+            error.contains("config.json") && error.contains("missing field"),
+            "{error}"
+        );
+    }
 }
