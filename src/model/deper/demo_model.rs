@@ -295,4 +295,17 @@ mod tests {
         assert!(message.contains("demo.json"), "{message}");
         assert!(message.contains("not a demo state file"), "{message}");
     }
+
+    #[test]
+    fn training_twice_gives_the_same_weights() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for dir in [&a, &b] {
+            ensure_demo_model(dir.path(), &tiny(), &Device::Cpu, &mut |_| {}).unwrap();
+        }
+        for file in ["captioner/model.safetensors", "deper/model.safetensors"] {
+            let read =
+                |d: &tempfile::TempDir| std::fs::read(d.path().join("model").join(file)).unwrap();
+            assert!(read(&a) == read(&b), "{file} differs between two runs");
+        }
+    }
 }
