@@ -225,6 +225,35 @@ impl Captioner {
         masked_cross_entropy(&logits, &batch.target_ids, &batch.loss_mask)
     }
 
+    /// Slot vectors for base-stage training, `[b, width]`: for rows where `fill` is
+    /// true, the mean input embedding of the row's target description tokens (its
+    /// words, in no order); elsewhere the `<subj>` token's own embedding. Trained with
+    /// these, the decoder learns to read the `<subj>` slot as "say it like this",
+    /// which is what the DEPER adapter later writes into it.
+    pub fn text_slot(
+        &self,
+        batch: &SequenceBatch,
+        subj_id: u32,
+        fill: &[bool],
+    ) -> candle_core::Result<Tensor> {
+        let (b, _) = batch.target_ids.dims2()?;
+        let device = batch.target_ids.device();
+        let embedded = self.token_embedding.forward(&batch.target_ids)?;
+        let weights = batch.loss_mask.unsqueeze(2)?;
+        let count = batch.loss_mask.sum_keepdim(1)?.maximum(1.0)?;
+        let mean = embedded
+            .broadcast_mul(&weights)?
+            .sum(1)?
+            .broadcast_div(&count)?;
+        let own = self
+            .token_embedding
+            .forward(&Tensor::new(&[subj_id], device)?)?
+            .broadcast_as((b, self.config.width))?;
+        let fill: Vec<u8> = fill.iter().map(|&f| u8::from(f)).collect();
+        let fill = Tensor::from_vec(fill, (b, 1), device)?.broadcast_as((b, self.config.width))?;
+        fill.where_cond(&mean, &own)
+    }
+
     /// Builds the model in a fresh store; `frozen` detaches every weight.
     pub fn build(cfg: &CaptionerConfig, frozen: bool, device: &Device) -> Result<(Self, VarMap)> {
         let varmap = VarMap::new();
