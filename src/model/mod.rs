@@ -17,6 +17,7 @@ pub mod generate;
 pub mod image_encoder;
 pub mod images;
 pub mod layers;
+pub mod qwen2vl;
 pub mod speech;
 pub mod tokenizer;
 
