@@ -20,6 +20,7 @@ pub mod layers;
 pub mod qwen2vl;
 pub mod speech;
 pub mod tokenizer;
+pub mod vlm;
 
 pub use captioner::{Captioner, CaptionerConfig};
 pub use device::{DeviceChoice, pick_device};
