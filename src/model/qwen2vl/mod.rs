@@ -16,6 +16,7 @@ pub mod loader;
 pub mod model;
 pub mod processor;
 pub mod rope;
+pub mod stage2;
 pub mod text;
 pub mod vision;
 
