@@ -29,13 +29,17 @@ pub struct EnrollArgs {
     pub shots: usize,
     #[arg(long)]
     pub out: PathBuf,
+    /// The Qwen2-VL folder, for a model trained with --vlm qwen2-vl (default: the one
+    /// it was trained with, from its vlm.json).
+    #[arg(long)]
+    pub vlm_path: Option<PathBuf>,
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
 }
 
 pub fn run(args: &EnrollArgs) -> anyhow::Result<()> {
     let device = pick_device(args.device)?;
-    let model = TrainedModel::load(&args.model, &device)?;
+    let model = TrainedModel::load_with_vlm(&args.model, args.vlm_path.as_deref(), &device)?;
     let records = read_records(&args.records)?;
     let trials = Trials {
         root: args.records.parent().map(PathBuf::from).unwrap_or_default(),

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::dataset::read_records;
 use crate::model::deper::Ablation;
 use crate::model::deper::train::{OutDir, Progress, Stage, TrainConfig, run_stage, split_trials};
+use crate::model::vlm::VlmChoice;
 use crate::model::{DeviceChoice, pick_device};
 
 /// Train the built-in captioner and DEPER on dataset records
@@ -23,6 +24,7 @@ use crate::model::{DeviceChoice, pick_device};
 ///   scanscribe train --data cohort/ --out models/demo --preset small
 ///   scanscribe train --data cohort/records.jsonl --out models/paper --stages 1,2 --device cuda
 ///   scanscribe train --data cohort/ --out models/textonly --ablation text-only --epochs 10
+///   scanscribe train --data cohort/ --out models/qwen --vlm qwen2-vl --vlm-path ~/models/Qwen2-VL-2B-Instruct --device cuda
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct TrainArgs {
@@ -56,6 +58,13 @@ pub struct TrainArgs {
     /// full, text-only, no-dynamics, no-reconstruction, no-contrastive, no-film, saliency.
     #[arg(long, default_value = "full")]
     pub ablation: String,
+    /// Description model stage 2 trains the adapter for: builtin (the captioner of
+    /// the base stage) or qwen2-vl (a frozen Hugging Face Qwen2-VL folder, --vlm-path).
+    #[arg(long, default_value = "builtin")]
+    pub vlm: VlmChoice,
+    /// The Qwen2-VL folder (config.json, safetensors, tokenizer.json, preprocessor_config.json).
+    #[arg(long)]
+    pub vlm_path: Option<PathBuf>,
     /// Model sizes: `paper` (DEPER 384 wide, 4 layers, 6 heads), `small` (CPU demo), `tiny` (tests).
     #[arg(long, default_value = "paper")]
     pub preset: String,
@@ -95,6 +104,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(lr) = args.lr {
         cfg.lr = lr;
     }
+    if args.vlm == VlmChoice::Qwen2Vl && args.vlm_path.is_none() {
+        anyhow::bail!("--vlm qwen2-vl needs --vlm-path DIR (a Hugging Face Qwen2-VL folder)");
+    }
+    cfg.vlm = args.vlm;
+    cfg.vlm_path = args.vlm_path.clone();
     let stages = args
         .stages
         .iter()

@@ -1,22 +1,47 @@
 //! Description generation, for any model behind [`DescriptionModel`]: greedy or beam
-//! search, both deterministic (ties go to the lower token id), stopping at `<eos>`.
-//! Models that offer an [`IncrementalDecoder`] (the built-in captioner does) decode
-//! with a key/value cache, each step feeding only the newest token of each beam;
-//! others recompute the whole sequence every step. Both give the same text.
+//! search, both deterministic (ties go to the lower token id), stopping at the
+//! model's stop tokens. Models that offer an [`IncrementalDecoder`] (the built-in
+//! captioner does) decode with a key/value cache, each step feeding only the newest
+//! token of each beam; others recompute the whole sequence every step. Both give the
+//! same text. Qwen2-VL brings its own cached decoder through
+//! [`DescriptionModel::describe`].
+
+use std::path::Path;
 
 use candle_core::{D, Device, IndexOp, Tensor};
 
 use super::captioner::{Captioner, DecodeCache};
 use super::error::Result;
+use super::images::load_image;
 use super::tokenizer::TextTokenizer;
 
 /// What a description model offers DEPER: image tokens, token logits for a prompt
-/// whose `<subj>` embedding can be replaced, and its tokenizer and prompt.
+/// whose `<subj>` embedding can be replaced, its tokenizer and prompt, and
+/// description generation.
 pub trait DescriptionModel {
     /// Width of the token embeddings (the adapter's output size).
     fn hidden_size(&self) -> usize;
-    /// `[b, 3, s, s]` images → image tokens for [`Self::logits`].
+    /// The image file at `path` prepared for [`Self::encode_image`], `[3, h, w]`
+    /// (the built-in captioner: a fixed square; Qwen2-VL: sides multiples of 28, the
+    /// aspect ratio kept).
+    fn load_image(&self, path: &Path, device: &Device) -> Result<Tensor>;
+    /// `[b, 3, h, w]` images → image tokens for [`Self::logits`]; dim 0 is the batch,
+    /// the rest is the model's (`[b, n, d]` for the captioner, `[b, rows, cols, d]`
+    /// for Qwen2-VL, whose positions follow the merged patch grid).
     fn encode_image(&self, images: &Tensor) -> candle_core::Result<Tensor>;
+    /// Token ids that precede a description of an image with these tokens
+    /// (`[1, ...]`); `personalized`: whether a subject embedding will fill `<subj>`.
+    fn start_ids(&self, image_tokens: &Tensor, personalized: bool) -> Result<Vec<u32>>;
+    /// Tokens that end a description.
+    fn stop_ids(&self) -> Vec<u32>;
+    /// A description of one image (`image_tokens` `[1, ...]`), personalized when
+    /// `subj` `[1, hidden]` is given. Returns the text and the number of tokens.
+    fn describe(
+        &self,
+        image_tokens: &Tensor,
+        subj: Option<&Tensor>,
+        options: &GenerateOptions,
+    ) -> Result<(String, usize)>;
     /// `[b, s]` token ids → `[b, s, vocab]` logits; `subj` `[b, hidden]` replaces `<subj>`.
     fn logits(
         &self,
@@ -84,8 +109,28 @@ impl DescriptionModel for BuiltinDescriber {
     fn hidden_size(&self) -> usize {
         self.model.config.width
     }
+    fn load_image(&self, path: &Path, device: &Device) -> Result<Tensor> {
+        load_image(path, self.model.config.image.image_size, device)
+    }
     fn encode_image(&self, images: &Tensor) -> candle_core::Result<Tensor> {
         self.model.encode_image(images)
+    }
+    fn start_ids(&self, _image_tokens: &Tensor, _personalized: bool) -> Result<Vec<u32>> {
+        // The generic description keeps `<subj>`'s own learnt embedding.
+        let mut ids = self.tokenizer.encode(&self.model.config.prompt)?;
+        ids.push(self.tokenizer.bos_id);
+        Ok(ids)
+    }
+    fn stop_ids(&self) -> Vec<u32> {
+        vec![self.tokenizer.eos_id]
+    }
+    fn describe(
+        &self,
+        image_tokens: &Tensor,
+        subj: Option<&Tensor>,
+        options: &GenerateOptions,
+    ) -> Result<(String, usize)> {
+        generate(self, image_tokens, subj, options)
     }
     fn logits(
         &self,
@@ -126,6 +171,13 @@ pub struct GenerateOptions {
     pub max_tokens: usize,
     /// Beam scores are `log p / length^length_penalty`.
     pub length_penalty: f32,
+    /// Sampling temperature; 0 = deterministic search (greedy or beam). Honoured by
+    /// the Qwen2-VL decoder; the built-in captioner always searches.
+    pub temperature: f32,
+    /// Nucleus sampling: the smallest set of tokens with this much probability.
+    pub top_p: f32,
+    /// Seed of the sampler.
+    pub seed: u64,
 }
 
 impl Default for GenerateOptions {
@@ -134,6 +186,9 @@ impl Default for GenerateOptions {
             beam_width: 3,
             max_tokens: 48,
             length_penalty: 1.0,
+            temperature: 0.0,
+            top_p: 1.0,
+            seed: 0,
         }
     }
 }
@@ -182,8 +237,8 @@ fn generate_with(
     mut cached: Option<Box<dyn IncrementalDecoder + '_>>,
 ) -> Result<(String, usize)> {
     let tok = model.tokenizer();
-    let mut start = tok.encode(model.prompt())?;
-    start.push(tok.bos_id);
+    let start = model.start_ids(image_tokens, subj.is_some())?;
+    let stop = model.stop_ids();
     let budget = options
         .max_tokens
         .min(model.max_positions().saturating_sub(start.len()));
@@ -212,7 +267,7 @@ fn generate_with(
                 candidates.push(Beam {
                     tokens,
                     score: beam.score + lp,
-                    finished: token == tok.eos_id,
+                    finished: stop.contains(&token),
                     parent: row,
                 });
             }
@@ -250,7 +305,7 @@ fn generate_with(
         .next()
         .map(|b| b.tokens)
         .unwrap_or_default();
-    let body: Vec<u32> = best.into_iter().take_while(|&t| t != tok.eos_id).collect();
+    let body: Vec<u32> = best.into_iter().take_while(|t| !stop.contains(t)).collect();
     Ok((tok.decode(&body)?, body.len()))
 }
 
@@ -274,8 +329,9 @@ fn next_log_probs(
         .flat_map(|c| start.iter().chain(c.iter()).copied())
         .collect();
     let ids = Tensor::from_vec(ids, (n, s), device)?;
-    let (_, t, d) = image_tokens.dims3()?;
-    let images = image_tokens.broadcast_as((n, t, d))?.contiguous()?;
+    let mut dims = image_tokens.dims().to_vec();
+    dims[0] = n;
+    let images = image_tokens.broadcast_as(dims)?.contiguous()?;
     let subj = match subj {
         Some(z) => Some(z.broadcast_as((n, z.dim(D::Minus1)?))?.contiguous()?),
         None => None,
@@ -371,7 +427,7 @@ mod tests {
                     let options = GenerateOptions {
                         beam_width,
                         max_tokens: 12,
-                        length_penalty: 1.0,
+                        ..GenerateOptions::default()
                     };
                     let cached = generate(&describer, &tokens, subj, &options).unwrap();
                     let uncached = generate_uncached(&describer, &tokens, subj, &options).unwrap();

@@ -17,8 +17,10 @@ pub mod generate;
 pub mod image_encoder;
 pub mod images;
 pub mod layers;
+pub mod qwen2vl;
 pub mod speech;
 pub mod tokenizer;
+pub mod vlm;
 
 pub use captioner::{Captioner, CaptionerConfig};
 pub use device::{DeviceChoice, pick_device};

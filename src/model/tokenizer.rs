@@ -23,6 +23,24 @@ pub const EOS: &str = "<eos>";
 pub const UNK: &str = "<unk>";
 pub const SUBJ: &str = "<subj>";
 
+/// Names of the special tokens of a tokenizer: padding, start and end of a
+/// description, and the subject slot.
+#[derive(Debug, Clone, Copy)]
+pub struct SpecialTokens<'a> {
+    pub pad: &'a str,
+    pub bos: &'a str,
+    pub eos: &'a str,
+    pub subj: &'a str,
+}
+
+/// The special tokens of the tokenizers trained here.
+pub const BUILTIN_SPECIALS: SpecialTokens<'static> = SpecialTokens {
+    pad: PAD,
+    bos: BOS,
+    eos: EOS,
+    subj: SUBJ,
+};
+
 /// A loaded tokenizer with the ids of its special tokens.
 #[derive(Debug, Clone)]
 pub struct TextTokenizer {
@@ -61,26 +79,35 @@ impl TextTokenizer {
         tokenizer
             .train(&mut trainer, texts.iter().map(|t| t.as_ref().to_owned()))
             .map_err(err)?;
-        Self::from_tokenizer(tokenizer).map_err(ModelError::TokenizerTraining)
+        Self::from_tokenizer(tokenizer, &BUILTIN_SPECIALS).map_err(ModelError::TokenizerTraining)
     }
 
-    fn from_tokenizer(inner: Tokenizer) -> std::result::Result<Self, String> {
+    fn from_tokenizer(
+        inner: Tokenizer,
+        specials: &SpecialTokens,
+    ) -> std::result::Result<Self, String> {
         let id = |token: &str| {
             inner
                 .token_to_id(token)
                 .ok_or_else(|| format!("special token `{token}` is not in the vocabulary"))
         };
         Ok(Self {
-            pad_id: id(PAD)?,
-            bos_id: id(BOS)?,
-            eos_id: id(EOS)?,
-            subj_id: id(SUBJ)?,
+            pad_id: id(specials.pad)?,
+            bos_id: id(specials.bos)?,
+            eos_id: id(specials.eos)?,
+            subj_id: id(specials.subj)?,
             inner,
         })
     }
 
     /// Loads a `tokenizer.json`.
     pub fn load(path: &Path) -> Result<Self> {
+        Self::load_with(path, &BUILTIN_SPECIALS, false)
+    }
+
+    /// Loads a `tokenizer.json` whose special tokens have other names (a pretrained
+    /// model's); `add_subj`: a missing subject token is added as a new special token.
+    pub fn load_with(path: &Path, specials: &SpecialTokens, add_subj: bool) -> Result<Self> {
         if !path.is_file() {
             return Err(ModelError::MissingFile {
                 path: path.to_path_buf(),
@@ -91,8 +118,11 @@ impl TextTokenizer {
             path: path.to_path_buf(),
             message,
         };
-        let inner = Tokenizer::from_file(path).map_err(|e| tok(e.to_string()))?;
-        Self::from_tokenizer(inner).map_err(tok)
+        let mut inner = Tokenizer::from_file(path).map_err(|e| tok(e.to_string()))?;
+        if add_subj && inner.token_to_id(specials.subj).is_none() {
+            inner.add_special_tokens(&[AddedToken::from(specials.subj, true)]);
+        }
+        Self::from_tokenizer(inner, specials).map_err(tok)
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -106,6 +136,11 @@ impl TextTokenizer {
 
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+
+    /// Id of `token`, if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
     }
 
     /// Token ids of `text`, special tokens (such as `<subj>`) recognized, no extras added.

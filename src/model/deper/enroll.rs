@@ -13,24 +13,58 @@ use super::{ALL_FROZEN, Deper};
 use crate::model::captioner::Captioner;
 use crate::model::checkpoint::fingerprint;
 use crate::model::error::{ModelError, Result};
-use crate::model::generate::{BuiltinDescriber, DescriptionModel, GenerateOptions, generate};
-use crate::model::images::load_image;
+use crate::model::generate::{BuiltinDescriber, DescriptionModel, GenerateOptions};
+use crate::model::qwen2vl::Qwen2VlDescriber;
+use crate::model::vlm::{VlmChoice, VlmRecord, load_qwen};
 
 /// A trained model folder (`captioner/`, `deper/`) loaded for inference.
 #[derive(Debug)]
 pub struct TrainedModel {
     pub dir: PathBuf,
     pub deper: Deper,
+    /// The built-in captioner: DEPER's image features and tokenizer, and the
+    /// description model unless `vlm` is set.
     pub describer: BuiltinDescriber,
+    /// A pretrained Qwen2-VL the adapter feeds instead (`vlm.json` of the folder).
+    pub vlm: Option<Qwen2VlDescriber>,
     /// Fingerprint of both weight files.
     pub fingerprint: String,
     pub device: Device,
 }
 
 impl TrainedModel {
+    /// Loads `dir`; a folder trained for Qwen2-VL (`vlm.json`) loads the Qwen2-VL
+    /// folder it names.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        Self::load_with_vlm(dir, None, device)
+    }
+
+    /// Loads `dir` with its recorded description model; `vlm_path` overrides the
+    /// Qwen2-VL folder recorded in `vlm.json`.
+    pub fn load_with_vlm(dir: &Path, vlm_path: Option<&Path>, device: &Device) -> Result<Self> {
         let (captioner, tokenizer, _) = Captioner::load(&dir.join("captioner"), true, device)?;
         let (deper, _) = Deper::load(&dir.join("deper"), ALL_FROZEN, device)?;
+        let record = VlmRecord::read(dir)?;
+        let vlm = match record.vlm {
+            VlmChoice::Builtin => None,
+            VlmChoice::Qwen2Vl => Some(load_qwen(vlm_path, Some(&record), device)?),
+        };
+        let width = vlm
+            .as_ref()
+            .map_or(captioner.config.width, |v| v.hidden_size());
+        if deper.config.describer_width != width {
+            return Err(ModelError::Config {
+                path: dir.join("deper").join("config.json"),
+                message: format!(
+                    "describer_width {} does not match the description model's width {width}",
+                    deper.config.describer_width
+                ),
+            });
+        }
+        let mut fingerprint = model_fingerprint(dir)?;
+        if let Some(v) = &vlm {
+            fingerprint = format!("{fingerprint}-{}", qwen_fingerprint(&v.dir)?);
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
             deper,
@@ -38,9 +72,19 @@ impl TrainedModel {
                 model: captioner,
                 tokenizer,
             },
-            fingerprint: model_fingerprint(dir)?,
+            vlm,
+            fingerprint,
             device: device.clone(),
         })
+    }
+
+    /// The model that writes descriptions: Qwen2-VL when the folder was trained for
+    /// it, else the built-in captioner.
+    pub fn description_model(&self) -> &dyn DescriptionModel {
+        match &self.vlm {
+            Some(v) => v,
+            None => &self.describer,
+        }
     }
 
     /// `z_s` `[n, hidden]` of the trials `indices` (saliency from all of `trials`).
@@ -71,9 +115,9 @@ impl TrainedModel {
         z_s: Option<&[f32]>,
         options: &GenerateOptions,
     ) -> Result<(String, usize)> {
-        let size = self.describer.model.config.image.image_size;
-        let image = load_image(path, size, &self.device)?.unsqueeze(0)?;
-        let tokens = self.describer.encode_image(&image)?;
+        let describer = self.description_model();
+        let image = describer.load_image(path, &self.device)?.unsqueeze(0)?;
+        let tokens = describer.encode_image(&image)?;
         let subj = match z_s {
             Some(z) => Some(self.deper.adapt(&Tensor::from_slice(
                 z,
@@ -82,8 +126,30 @@ impl TrainedModel {
             )?)?),
             None => None,
         };
-        generate(&self.describer, &tokens, subj.as_ref(), options)
+        describer.describe(&tokens, subj.as_ref(), options)
     }
+}
+
+/// Identity of a Qwen2-VL folder: its `config.json` and its weight index or single
+/// weight file's size (reading gigabytes of weights for an identity check is too slow).
+fn qwen_fingerprint(dir: &Path) -> Result<String> {
+    let files = crate::model::qwen2vl::loader::weight_files(dir)?;
+    let mut sizes = String::new();
+    for f in &files {
+        let len = std::fs::metadata(f).map_err(ModelError::io(f))?.len();
+        sizes.push_str(&format!("{len};"));
+    }
+    let config = fingerprint(&[&dir.join("config.json")])?;
+    Ok(format!(
+        "{config}{:016x}",
+        sizes.len() as u64 ^ fnv(sizes.as_bytes())
+    ))
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Identity of a trained model folder: fingerprint of its two weight files.

@@ -11,7 +11,7 @@
 //! `out/checkpoints/` and a row in `out/train_log.csv`; a rerun resumes where it
 //! stopped and skips finished stages. Batches are seeded (ChaCha8, seed + epoch).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
@@ -27,7 +27,10 @@ use crate::model::checkpoint::{self, PartlyFrozen, trainable_vars};
 use crate::model::error::{ModelError, Result};
 use crate::model::image_encoder::ImageEncoderConfig;
 use crate::model::images::ImageCache;
+use crate::model::qwen2vl::loader::read_model_config;
+use crate::model::qwen2vl::stage2::QwenTarget;
 use crate::model::tokenizer::TextTokenizer;
+use crate::model::vlm::{VlmChoice, VlmRecord, load_qwen};
 
 use super::optim::AdamW;
 pub use super::run_state::{OutDir, Stage, Totals};
@@ -58,6 +61,11 @@ pub struct TrainConfig {
     /// P subjects × K trials per DEPER batch.
     pub subjects_per_batch: usize,
     pub trials_per_subject: usize,
+    /// The description model stage 2 trains the adapter for (base and stage 1 are
+    /// the same either way: DEPER reads the built-in captioner's image features).
+    pub vlm: VlmChoice,
+    /// The Hugging Face Qwen2-VL folder with `vlm: Qwen2Vl`.
+    pub vlm_path: Option<PathBuf>,
 }
 
 impl Default for TrainConfig {
@@ -76,6 +84,8 @@ impl Default for TrainConfig {
             base_slot_conditioning: 0.5,
             subjects_per_batch: 4,
             trials_per_subject: 4,
+            vlm: VlmChoice::Builtin,
+            vlm_path: None,
         }
     }
 }
@@ -330,12 +340,45 @@ fn labels(trials: &Trials, subjects: &[String]) -> Vec<Option<u32>> {
         .collect()
 }
 
-/// Stage 1 or 2 on one batch: the loss and its parts.
+/// Stage 1 or 2 on one batch: the loss and its parts (the built-in captioner's `L_des`).
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn deper_step(
     stage: Stage,
     deper: &Deper,
     captioner: &Captioner,
+    tokenizer: &TextTokenizer,
+    trials: &Trials,
+    batch: &[usize],
+    batch_labels: &[u32],
+    bank: &FeatureBank,
+    saliency: &[Vec<f32>],
+    device: &Device,
+    totals: &mut Totals,
+) -> Result<Tensor> {
+    deper_step_with(
+        stage,
+        deper,
+        captioner,
+        None,
+        tokenizer,
+        trials,
+        batch,
+        batch_labels,
+        bank,
+        saliency,
+        device,
+        totals,
+    )
+}
+
+/// [`deper_step`] with `L_des` through Qwen2-VL when `qwen` is given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn deper_step_with(
+    stage: Stage,
+    deper: &Deper,
+    captioner: &Captioner,
+    qwen: Option<&QwenTarget>,
     tokenizer: &TextTokenizer,
     trials: &Trials,
     batch: &[usize],
@@ -370,15 +413,19 @@ pub(crate) fn deper_step(
             .collect();
         let partner_index = Tensor::new(partner_index.as_slice(), device)?;
         let subj = deper.adapt(&z_s.index_select(&partner_index, 0)?)?;
-        let image_tokens = captioner.project_image_features(&inputs.image_features)?;
         let texts: Vec<&str> = batch
             .iter()
             .map(|&i| trials.records[i].description.as_str())
             .collect();
-        let ccfg = &captioner.config;
-        let seq = sequence_batch(tokenizer, &ccfg.prompt, &texts, ccfg.max_positions, device)?;
-        let des =
-            captioner.description_loss(&image_tokens, &seq, tokenizer.subj_id, Some(&subj))?;
+        let des = if let Some(qwen) = qwen {
+            let paths: Vec<PathBuf> = batch.iter().map(|&i| trials.image_path(i)).collect();
+            qwen.description_loss(&paths, &texts, &subj)?
+        } else {
+            let image_tokens = captioner.project_image_features(&inputs.image_features)?;
+            let ccfg = &captioner.config;
+            let seq = sequence_batch(tokenizer, &ccfg.prompt, &texts, ccfg.max_positions, device)?;
+            captioner.description_loss(&image_tokens, &seq, tokenizer.subj_id, Some(&subj))?
+        };
         totals.des += f64::from(des.to_scalar::<f32>()?);
         totals.con += f64::from(con);
         totals.cls += f64::from(cls);
@@ -405,11 +452,20 @@ fn train_deper(
         let mut subjects: Vec<String> = train.records.iter().map(|r| r.subject.clone()).collect();
         subjects.sort();
         subjects.dedup();
+        let describer_width = match cfg.vlm {
+            VlmChoice::Builtin => captioner.config.width,
+            VlmChoice::Qwen2Vl => {
+                let dir = cfg.vlm_path.as_deref().ok_or_else(|| {
+                    ModelError::Data("--vlm qwen2-vl needs --vlm-path DIR".into())
+                })?;
+                read_model_config(dir)?.text.hidden_size
+            }
+        };
         DeperConfig {
             vocab_size: captioner.config.vocab_size,
             image_width: captioner.config.image.width(),
             image_tokens: captioner.config.image.tokens(),
-            describer_width: captioner.config.width,
+            describer_width,
             subjects,
             ..cfg.deper.clone()
         }
@@ -439,6 +495,19 @@ fn train_deper(
     let mut bank = FeatureBank::default();
     bank.add(train, &captioner, device)?;
     bank.add(val, &captioner, device)?;
+    let qwen = match (stage, cfg.vlm) {
+        (Stage::Two, VlmChoice::Qwen2Vl) => {
+            let mut target = QwenTarget::new(load_qwen(cfg.vlm_path.as_deref(), None, device)?);
+            for trials in [train, val] {
+                let paths: Vec<PathBuf> = (0..trials.records.len())
+                    .map(|i| trials.image_path(i))
+                    .collect();
+                target.add_images(&paths, device)?;
+            }
+            Some(target)
+        }
+        _ => None,
+    };
     let grid = dcfg.saliency_grid;
     let (train_saliency, val_saliency) = (
         saliency_maps(&train.records, grid),
@@ -466,10 +535,11 @@ fn train_deper(
         let mut totals = Totals::default();
         for (b, batch) in batches.iter().enumerate() {
             let batch_labels: Vec<u32> = batch.iter().map(|&i| train_known[i]).collect();
-            let loss = deper_step(
+            let loss = deper_step_with(
                 stage,
                 &deper,
                 &captioner,
+                qwen.as_ref(),
                 &tokenizer,
                 train,
                 batch,
@@ -500,10 +570,11 @@ fn train_deper(
             if batch.is_empty() {
                 continue;
             }
-            deper_step(
+            deper_step_with(
                 stage,
                 &deper,
                 &captioner,
+                qwen.as_ref(),
                 &tokenizer,
                 val,
                 &batch,
@@ -525,5 +596,10 @@ fn train_deper(
         )?;
     }
     deper.save(&store.varmap, &out.deper())?;
+    VlmRecord {
+        vlm: cfg.vlm,
+        path: cfg.vlm_path.clone(),
+    }
+    .write(&out.0)?;
     tokenizer.save(&out.deper().join("tokenizer.json"))
 }
