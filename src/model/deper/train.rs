@@ -55,8 +55,9 @@ pub struct TrainConfig {
     pub base_batch: usize,
     /// Share of base-stage sequences whose `<subj>` slot holds their own description's
     /// mean word embedding (see [`Captioner::text_slot`]); the rest keep the token's
-    /// embedding, the generic mode. 0 trains the slot as a plain token, as the paper
-    /// can with a large instruction-tuned model.
+    /// embedding, the generic mode. 0 (the default, as in the paper) trains the slot as
+    /// a plain token. Experimental: on the demo cohort 0.5 has not helped yet (see
+    /// ARCHITECTURE.md).
     pub base_slot_conditioning: f64,
     /// P subjects × K trials per DEPER batch.
     pub subjects_per_batch: usize,
@@ -81,7 +82,7 @@ impl Default for TrainConfig {
             base_lr: 1e-3,
             lr: 1e-4,
             base_batch: 16,
-            base_slot_conditioning: 0.5,
+            base_slot_conditioning: 0.0,
             subjects_per_batch: 4,
             trials_per_subject: 4,
             vlm: VlmChoice::Builtin,
@@ -106,7 +107,7 @@ impl TrainConfig {
                     heads: 4,
                     max_positions: 64,
                     image: ImageEncoderConfig {
-                        image_size: 48,
+                        image_size: 64,
                         channels: vec![16, 32, 64],
                     },
                     ..CaptionerConfig::default()
@@ -120,9 +121,9 @@ impl TrainConfig {
                     max_text_tokens: 48,
                     ..DeperConfig::default()
                 },
-                base_epochs: 10,
-                stage1_epochs: 20,
-                stage2_epochs: 8,
+                base_epochs: 15,
+                stage1_epochs: 30,
+                stage2_epochs: 5,
                 base_lr: 2e-3,
                 lr: 1e-3,
                 ..base
