@@ -14,8 +14,8 @@ use super::EvalError;
 use super::methods::{ablation_dir, is_trained};
 use crate::dataset::DatasetRecord;
 use crate::model::checkpoint::read_config;
-use crate::model::deper::Ablation;
 use crate::model::deper::train::{OutDir, Progress, Stage, TrainConfig, run_stage, split_trials};
+use crate::model::deper::{Ablation, DeperConfig};
 
 /// Trains (or finds cached) the ablation `name` of the model in `model_dir` on
 /// `records` (image paths relative to `root`). Returns true when it trained.
@@ -33,11 +33,25 @@ pub fn train_ablation(
     }
     let ablation = Ablation::named(name)
         .ok_or_else(|| EvalError::Usage(format!("unknown ablation `{name}`")))?;
+    let main: DeperConfig = read_config(&model_dir.join("deper").join("config.json"))?;
+    let (train, val) = split_trials(root, records);
+    let mut subjects: Vec<String> = train.records.iter().map(|r| r.subject.clone()).collect();
+    subjects.sort();
+    subjects.dedup();
+    if subjects != main.subjects {
+        return Err(EvalError::Usage(format!(
+            "{}: its training subjects ({}) are not the ones {} was trained on ({}); \
+             ablations must be trained on the main model's records",
+            root.display(),
+            subjects.len(),
+            model_dir.display(),
+            main.subjects.len()
+        )));
+    }
     let config_path = model_dir.join("train_config.json");
     let mut cfg: TrainConfig = read_config(&config_path)?;
     cfg.deper.ablation = ablation;
     copy_dir(&model_dir.join("captioner"), &out.join("captioner"))?;
-    let (train, val) = split_trials(root, records);
     let out = OutDir(out);
     for stage in [Stage::One, Stage::Two] {
         run_stage(&out, stage, &train, &val, &cfg, device, progress)?;
