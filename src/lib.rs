@@ -9,6 +9,7 @@ pub mod audio;
 pub mod cli;
 pub mod cohort;
 pub mod dataset;
+pub mod eval;
 pub mod fixation;
 pub mod gaze;
 pub mod interop;

@@ -4,11 +4,13 @@
 mod demo;
 mod describe;
 mod enroll;
+mod eval;
 mod export;
 mod fixations;
 mod import;
 mod models;
 mod record;
+mod retrieve;
 mod score;
 mod simulate;
 mod train;
@@ -45,6 +47,8 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     Demo(demo::DemoArgs),
     Score(score::ScoreArgs),
+    Eval(eval::EvalArgs),
+    Retrieve(retrieve::RetrieveArgs),
 }
 
 /// Runs a parsed command line.
@@ -64,5 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Describe(args)) => describe::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Score(args)) => score::run(&args),
+        Some(Command::Eval(args)) => eval::run(&args),
+        Some(Command::Retrieve(args)) => retrieve::run(&args),
     }
 }

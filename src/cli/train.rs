@@ -68,6 +68,13 @@ pub struct TrainArgs {
     /// Model sizes: `paper` (DEPER 384 wide, 4 layers, 6 heads), `small` (CPU demo), `tiny` (tests).
     #[arg(long, default_value = "paper")]
     pub preset: String,
+    /// Upper bound of the BPE vocabulary (overrides the preset's).
+    #[arg(long)]
+    pub vocab_size: Option<usize>,
+    /// Longest prompt + description the captioner reads, in tokens (overrides the
+    /// preset's; small vocabularies need more tokens per description).
+    #[arg(long)]
+    pub max_positions: Option<usize>,
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
@@ -109,6 +116,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     }
     cfg.vlm = args.vlm;
     cfg.vlm_path = args.vlm_path.clone();
+    if let Some(v) = args.vocab_size {
+        cfg.vocab_size = v;
+    }
+    if let Some(p) = args.max_positions {
+        cfg.captioner.max_positions = p;
+    }
     let stages = args
         .stages
         .iter()
