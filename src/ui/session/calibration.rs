@@ -164,8 +164,8 @@ fn outcome_ui(
     ui.colored_label(color, verdict);
     plot_ui(ui, &outcome.points, study.study.screen.resolution_px);
     ui.horizontal(|ui| {
-        ui.colored_label(LEFT_EYE, "● left eye");
-        ui.colored_label(RIGHT_EYE, "● right eye");
+        ui.colored_label(LEFT_EYE, "left eye");
+        ui.colored_label(RIGHT_EYE, "right eye");
         ui.weak("+ target");
     });
     let degrees = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}°"));

@@ -54,6 +54,8 @@ pub fn monitor_ui(
     ui.horizontal_top(|ui| {
         stimulus_view_ui(ui, running, study, &live);
         ui.vertical(|ui| {
+            controls_ui(ui, running, commands);
+            ui.add_space(10.0);
             ui.strong("Subject's screen");
             ui.label(screen_text(&running.screen));
             ui.add_space(6.0);
@@ -63,8 +65,6 @@ pub fn monitor_ui(
                 ui.strong("Microphone");
                 super::setup::level_meter_ui(ui, level.rms_dbfs(), level.peak_dbfs());
             }
-            ui.add_space(10.0);
-            controls_ui(ui, running, commands);
             for notice in &running.notices {
                 ui.colored_label(ui.visuals().warn_fg_color, notice);
             }

@@ -23,7 +23,7 @@ use super::state::{PauseState, RunningSession, SessionState};
 pub const VIEWPORT_TITLE: &str = "scanscribe: subject screen";
 /// The presentation's size when it is embedded in the main window (tests, backends
 /// without multiple windows).
-const EMBEDDED_SIZE: egui::Vec2 = egui::vec2(640.0, 360.0);
+const EMBEDDED_SIZE: egui::Vec2 = egui::vec2(512.0, 288.0);
 /// Passes of the main window before the presentation window may open.
 const MAIN_WINDOW_PASSES_FIRST: u64 = 10;
 const BACKGROUND: egui::Color32 = egui::Color32::from_gray(96);
@@ -46,50 +46,64 @@ pub fn presentation_viewport(
     // eframe holds the main window's first texture uploads (the font atlas) until it
     // first paints; a second window painting before that fails on the atlas.
     if ctx.cumulative_pass_nr() < MAIN_WINDOW_PASSES_FIRST {
-        ctx.request_repaint();
+        ctx.request_repaint_after(std::time::Duration::from_millis(16));
         return;
     }
     let feed = state.feed.clone();
-    let builder = egui::ViewportBuilder::default()
-        .with_title(VIEWPORT_TITLE)
-        .with_inner_size([1024.0, 640.0])
-        .with_fullscreen(running.full_screen);
-    let drew_stimulus = ctx.show_viewport_immediate(
-        egui::ViewportId::from_hash_of("presentation"),
-        builder,
-        |ui, class| {
-            let size = if class == egui::ViewportClass::EmbeddedWindow {
-                EMBEDDED_SIZE
-            } else {
-                ui.available_size()
-            };
-            let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
-            if ui.input(|i| i.viewport().close_requested()) {
-                ui.send_viewport_cmd(egui::ViewportCommand::CancelClose);
-                running.pause = PauseState::Confirming;
-            }
-            let display = letterbox(rect, study.study.screen.resolution_px);
-            feed.set(ui.input(|i| i.pointer.hover_pos()).and_then(|p| {
-                display.contains(p).then(|| {
-                    [
-                        (p.x - display.left()) / display.width(),
-                        (p.y - display.top()) / display.height(),
-                    ]
-                })
-            }));
-            ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
-            ui.painter().rect_filled(display, 0.0, BACKGROUND);
-            let mut content = ui.new_child(
-                egui::UiBuilder::new()
-                    .max_rect(display.shrink(display.width() * 0.06))
-                    .layout(egui::Layout::top_down(egui::Align::Center)),
-            );
-            content.visuals_mut().override_text_color = Some(TEXT);
-            let drew = screen_ui(&mut content, display, running, study, commands);
-            pause_overlay_ui(&mut content, running, commands);
-            drew
-        },
-    );
+    let full_screen = running.full_screen;
+    let mut draw = |ui: &mut egui::Ui, class: egui::ViewportClass| {
+        let size = if class == egui::ViewportClass::EmbeddedWindow {
+            EMBEDDED_SIZE
+        } else {
+            ui.available_size()
+        };
+        let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+        if class == egui::ViewportClass::Immediate && ui.input(|i| i.viewport().close_requested()) {
+            ui.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            running.pause = PauseState::Confirming;
+        }
+        let display = letterbox(rect, study.study.screen.resolution_px);
+        feed.set(ui.input(|i| i.pointer.hover_pos()).and_then(|p| {
+            display.contains(p).then(|| {
+                [
+                    (p.x - display.left()) / display.width(),
+                    (p.y - display.top()) / display.height(),
+                ]
+            })
+        }));
+        ui.painter().rect_filled(rect, 0.0, egui::Color32::BLACK);
+        ui.painter().rect_filled(display, 0.0, BACKGROUND);
+        let mut content = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(display.shrink(display.width() * 0.06))
+                .layout(egui::Layout::top_down(egui::Align::Center)),
+        );
+        content.visuals_mut().override_text_color = Some(TEXT);
+        let drew = screen_ui(&mut content, display, running, study, commands);
+        pause_overlay_ui(&mut content, running, commands);
+        drew
+    };
+    let drew_stimulus = if ctx.embed_viewports() {
+        // No second window here (tests, single-window backends): a fixed window in the
+        // bottom right corner, clear of the experimenter's controls.
+        egui::Window::new(VIEWPORT_TITLE)
+            .anchor(egui::Align2::RIGHT_BOTTOM, [-16.0, -16.0])
+            .resizable(false)
+            .collapsible(false)
+            .show(ctx, |ui| draw(ui, egui::ViewportClass::EmbeddedWindow))
+            .and_then(|shown| shown.inner)
+            .flatten()
+    } else {
+        let builder = egui::ViewportBuilder::default()
+            .with_title(VIEWPORT_TITLE)
+            .with_inner_size([1024.0, 640.0])
+            .with_fullscreen(full_screen);
+        ctx.show_viewport_immediate(
+            egui::ViewportId::from_hash_of("presentation"),
+            builder,
+            draw,
+        )
+    };
     if let Some(trial_index) = drew_stimulus
         && running.stimulus_reported != Some(trial_index)
     {
@@ -144,7 +158,8 @@ fn screen_ui(
             let centre = to_screen(target_display);
             painter.circle_filled(centre, radius, egui::Color32::from_rgb(230, 60, 50));
             painter.circle_filled(centre, 2.5, egui::Color32::BLACK);
-            ui.ctx().request_repaint();
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(16));
         }
         SubjectScreen::Instructions(text) => {
             ui.add_space(display.height() * 0.2);
@@ -203,7 +218,7 @@ fn screen_ui(
         } => {
             ui.add_space(display.height() * 0.3);
             ui.label(
-                egui::RichText::new("● Recording: describe the picture aloud")
+                egui::RichText::new("Recording: describe the picture aloud")
                     .size(24.0)
                     .color(egui::Color32::from_rgb(240, 80, 70)),
             );

@@ -37,8 +37,8 @@ pub fn setup_ui(
             ui.vertical(|ui| source_ui(ui, state));
             ui.end_row();
 
-            ui.strong("Microphone");
-            ui.vertical(|ui| microphone_ui(ui, state, commands));
+            let label = ui.strong("Microphone");
+            ui.vertical(|ui| microphone_ui(ui, state, commands, label.id));
             ui.end_row();
 
             let label = ui.strong("Output folder");
@@ -94,7 +94,10 @@ fn source_ui(ui: &mut egui::Ui, state: &mut SessionState) {
             }
             Ok(found) => found.clone(),
             Err(why) => {
-                ui.weak(format!("No eye tracker: {why}"));
+                // The first clause says what; the rest (where it looked) on hover.
+                let short = why.split(':').next().unwrap_or(why);
+                ui.weak(format!("No eye tracker: {short}."))
+                    .on_hover_text(why);
                 Vec::new()
             }
         },
@@ -127,7 +130,12 @@ fn source_ui(ui: &mut egui::Ui, state: &mut SessionState) {
     }
 }
 
-fn microphone_ui(ui: &mut egui::Ui, state: &mut SessionState, commands: &mut CommandQueue) {
+fn microphone_ui(
+    ui: &mut egui::Ui,
+    state: &mut SessionState,
+    commands: &mut CommandQueue,
+    label: egui::Id,
+) {
     let microphones = state
         .probe
         .as_ref()
@@ -153,7 +161,9 @@ fn microphone_ui(ui: &mut egui::Ui, state: &mut SessionState, commands: &mut Com
                     let choice = MicChoice::Named(name.clone());
                     ui.selectable_value(&mut state.form.microphone, choice, name);
                 }
-            });
+            })
+            .response
+            .labelled_by(label);
         if state.form.microphone != MicChoice::None && ui.button("Test").clicked() {
             commands.send(Command::Session(SessionCommand::TestMicrophone));
         }
