@@ -30,6 +30,19 @@ pub struct Cli {
     /// Study file the app opens (default: studies/demo.ron).
     #[arg(long, value_name = "PATH")]
     pub study: Option<std::path::PathBuf>,
+    /// Open the app straight on a new session of the study for this subject code:
+    /// the mouse over the subject's screen stands in for gaze, descriptions are typed,
+    /// calibration is skipped (pilots, demos, the end-to-end test).
+    #[arg(long, value_name = "CODE")]
+    pub record_subject: Option<String>,
+    /// Folder the --record-subject session goes under.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "sessions",
+        requires = "record_subject"
+    )]
+    pub sessions: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,7 +67,14 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None => crate::ui::run(cli.study),
+        None => crate::ui::run(
+            cli.study,
+            cli.record_subject
+                .map(|subject| crate::ui::session::QuickStart {
+                    subject,
+                    sessions_root: cli.sessions,
+                }),
+        ),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Record(args)) => record::run(&args),

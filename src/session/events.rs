@@ -22,6 +22,11 @@ pub enum EventKind {
         image: String,
     },
     StimulusOff,
+    /// The display presented the first frame showing the stimulus (`time_us` is that
+    /// frame's present time; logged by displays that know it, after `stimulus_off`).
+    StimulusPresented {
+        image: String,
+    },
     DictationStart,
     DictationStop,
     KeyPress {

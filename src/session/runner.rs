@@ -18,8 +18,9 @@ use super::events::{Event, EventKind, EventLog, EventsError};
 use super::folder::{EVENTS_FILE, SessionError, SessionFolder};
 use super::meta::{SessionMeta, SessionStatus};
 use super::recorder::{DEFAULT_FLUSH_INTERVAL_US, TrialRecorder};
-use crate::audio::{AudioError, Dictation};
+use crate::audio::{AudioError, Dictation, LevelMeter};
 use crate::gaze::clock::SessionClock;
+use crate::gaze::quality::ValidationReport;
 use crate::gaze::{GazeSample, GazeSource, Notification};
 use crate::study::{LoadedStudy, Trial, tipi};
 
@@ -61,7 +62,7 @@ pub enum WaitScreen {
 }
 
 /// How the subject answers a description prompt.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     /// Speech, as a WAV file played through the dictation pipeline.
     Speech(PathBuf),
@@ -69,12 +70,54 @@ pub enum Response {
     Text(String),
     /// Nothing (skipped).
     Nothing,
+    /// Live speech from a microphone (`None`: the default input device), recorded until
+    /// [`Subject::dictation_done`] says so or the trial's maximum length. A microphone
+    /// that cannot be opened is noted and the trial gets no description.
+    Microphone { device_name: Option<String> },
+}
+
+/// Whether the next trial may start (asked before each trial; the app pauses here).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrialGate {
+    Go,
+    /// The experimenter paused between trials and went on; both times on the gaze clock.
+    Paused {
+        paused_us: i64,
+        resumed_us: i64,
+    },
+    /// End the session here: the next trial stays pending, so it can be resumed.
+    /// `paused_us`: when a pause began that ended in this stop.
+    Stop {
+        reason: String,
+        paused_us: Option<i64>,
+    },
 }
 
 /// What the subject does when the runner waits for them.
 pub trait Subject {
     /// Called before the trial's fixation cross (a simulated subject starts looking).
     fn trial_starting(&mut self, _trial: &Trial, _trial_index: usize) {}
+    /// Asked before each trial (before its folder is touched).
+    fn before_trial(&mut self, _trial: &Trial, _trial_index: usize) -> TrialGate {
+        TrialGate::Go
+    }
+    /// The fixation cross is on from now, for the trial's `fixation_cross_ms`.
+    fn fixation_cross_on(&mut self, _trial: &Trial, _trial_index: usize) {}
+    /// The stimulus is on from now (the time logged as `stimulus_on`), for the
+    /// trial's `viewing_time_ms`.
+    fn stimulus_on(&mut self, _trial: &Trial, _trial_index: usize) {}
+    /// When the display presented the first frame showing the current trial's
+    /// stimulus, on the gaze clock, if the subject's display knows it. Asked when
+    /// the stimulus goes off; logged as `stimulus_presented`.
+    fn stimulus_presented_us(&mut self, _trial_index: usize) -> Option<i64> {
+        None
+    }
+    /// A microphone dictation started; `level` is its live input level.
+    fn dictation_started(&mut self, _trial: &Trial, _trial_index: usize, _level: &LevelMeter) {}
+    /// Polled while a microphone dictation runs: `true` ends it (the subject is done).
+    fn dictation_done(&mut self) -> bool {
+        false
+    }
     /// Returns when the subject continues; `false` aborts the session.
     fn wait_to_continue(&mut self, screen: &WaitScreen) -> bool;
     /// The description of a trial's image.
@@ -225,6 +268,13 @@ impl<'a> Runner<'a> {
         &self.folder
     }
 
+    /// Records an accepted validation in the session metadata (see
+    /// [`SessionFolder::set_calibration`]).
+    pub fn set_calibration(&mut self, report: ValidationReport) -> Result<(), RunError> {
+        self.folder.set_calibration(report)?;
+        Ok(())
+    }
+
     /// Runs every pending trial, breaks and the questionnaire, then closes the session.
     pub fn run(
         mut self,
@@ -287,6 +337,23 @@ impl<'a> Runner<'a> {
                     return Ok(SessionStatus::Stopped {
                         reason: "aborted at a break".into(),
                     });
+                }
+            }
+            let trial = self.study.study.trials[self.study_index(index)].clone();
+            match subject.before_trial(&trial, index) {
+                TrialGate::Go => {}
+                TrialGate::Paused {
+                    paused_us,
+                    resumed_us,
+                } => {
+                    self.log_at(None, EventKind::Pause, paused_us)?;
+                    self.log_at(None, EventKind::Continue, resumed_us)?;
+                }
+                TrialGate::Stop { reason, paused_us } => {
+                    if let Some(paused_us) = paused_us {
+                        self.log_at(None, EventKind::Pause, paused_us)?;
+                    }
+                    return Ok(SessionStatus::Stopped { reason });
                 }
             }
             let id = self.folder.meta().trials[index].id.clone();
@@ -354,12 +421,31 @@ impl<'a> Runner<'a> {
         subject.trial_starting(&trial, index);
         if trial.fixation_cross_ms > 0 {
             self.log(Some(&trial.id), EventKind::FixationCrossOn)?;
+            subject.fixation_cross_on(&trial, index);
             self.wait_and_record(Self::ms(trial.fixation_cross_ms), Some(&mut recorder))?;
         }
         let image = self.folder.meta().trials[index].image.clone();
-        let stimulus_on_us = self.log(Some(&trial.id), EventKind::StimulusOn { image })?;
+        let logged_on_us = self.log(
+            Some(&trial.id),
+            EventKind::StimulusOn {
+                image: image.clone(),
+            },
+        )?;
+        subject.stimulus_on(&trial, index);
         self.wait_and_record(Self::ms(trial.viewing_time_ms), Some(&mut recorder))?;
         let stimulus_off_us = self.log(Some(&trial.id), EventKind::StimulusOff)?;
+        // The display's own onset, when it reports one, is the trial's true onset.
+        let stimulus_on_us = match subject.stimulus_presented_us(index) {
+            Some(presented_us) if (logged_on_us..stimulus_off_us).contains(&presented_us) => {
+                self.log_at(
+                    Some(&trial.id),
+                    EventKind::StimulusPresented { image },
+                    presented_us,
+                )?;
+                presented_us
+            }
+            _ => logged_on_us,
+        };
         let samples = recorder
             .finish(self.options.clock.now_us())
             .map_err(|e| RunError::Storage(e.to_string()))?;
@@ -403,6 +489,9 @@ impl<'a> Runner<'a> {
                 edited: false,
                 audio: None,
             }),
+            Response::Microphone { device_name } => {
+                self.dictate_from_microphone(trial, index, device_name, max_length_ms, subject, dir)
+            }
             Response::Speech(wav) => {
                 let out = dir.join("audio.wav");
                 let realtime = self.options.clock.speed() <= 1.0;
@@ -429,6 +518,52 @@ impl<'a> Runner<'a> {
                 })
             }
         }
+    }
+
+    fn dictate_from_microphone(
+        &mut self,
+        trial: &Trial,
+        index: usize,
+        device_name: Option<String>,
+        max_length_ms: u32,
+        subject: &mut dyn Subject,
+        dir: &Path,
+    ) -> Result<TrialDescription, RunError> {
+        let out = dir.join("audio.wav");
+        let dictation = match Dictation::from_microphone(device_name.as_deref(), &out) {
+            Ok(dictation) => dictation,
+            Err(error) => {
+                // The session goes on without this dictation; the reason is kept.
+                self.folder
+                    .note(format!("trial {}: no dictation: {error}", trial.id))?;
+                return Ok(TrialDescription {
+                    text: String::new(),
+                    source: DescriptionSource::None,
+                    edited: false,
+                    audio: None,
+                });
+            }
+        };
+        self.log(Some(&trial.id), EventKind::DictationStart)?;
+        subject.dictation_started(trial, index, dictation.level());
+        let deadline_us = self.options.clock.now_us()
+            + i64::try_from(Self::ms(max_length_ms).as_micros()).unwrap_or(i64::MAX);
+        while !subject.dictation_done() && self.options.clock.now_us() < deadline_us {
+            self.wait_and_record(self.options.poll_interval, None)?;
+        }
+        let summary = dictation.stop()?;
+        self.log(Some(&trial.id), EventKind::DictationStop)?;
+        Ok(TrialDescription {
+            text: String::new(),
+            source: DescriptionSource::Dictated,
+            edited: false,
+            audio: Some(AudioInfo {
+                file: "audio.wav".into(),
+                first_sample_us: summary.first_sample_us,
+                duration_ms: summary.duration_ms(),
+                dropped_input_samples: summary.dropped_input_samples,
+            }),
+        })
     }
 
     /// Waits `duration`, draining the source every poll interval into `recorder`
@@ -491,6 +626,15 @@ impl<'a> Runner<'a> {
 
     fn log(&mut self, trial: Option<&str>, kind: EventKind) -> Result<i64, RunError> {
         let time_us = self.options.clock.now_us();
+        self.log_at(trial, kind, time_us)
+    }
+
+    fn log_at(
+        &mut self,
+        trial: Option<&str>,
+        kind: EventKind,
+        time_us: i64,
+    ) -> Result<i64, RunError> {
         self.events.append(&Event {
             time_us,
             trial: trial.map(str::to_owned),

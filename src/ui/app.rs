@@ -6,6 +6,7 @@ use super::app_state::{AppState, Screen};
 use super::command::{Command, CommandQueue};
 use super::locate::Startup;
 use super::panels;
+use super::session;
 use super::settings::Settings;
 use super::workers::Workers;
 
@@ -51,6 +52,7 @@ impl App {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.receive_worker_events(&ctx);
+        self.receive_session_events(&ctx);
 
         panels::top_bar::top_bar_ui(ui, &self.state, &mut self.commands);
         panels::status_bar::status_bar_ui(ui, self.state.notice.as_deref(), &mut self.commands);
@@ -59,7 +61,15 @@ impl App {
                 panels::start::start_ui(ui, &mut self.state, &self.settings, &mut self.commands);
             }
             Screen::Study => panels::study_ui(ui, &self.state, &mut self.commands),
+            Screen::Session => session::session_ui(ui, &mut self.state, &mut self.commands),
         }
+        let study = self.state.study.loaded().map(|open| &open.loaded);
+        session::presentation::presentation_viewport(
+            &ctx,
+            &mut self.state.session,
+            study,
+            &mut self.commands,
+        );
 
         if self.handle_commands(&ctx) {
             ctx.request_repaint();

@@ -17,6 +17,8 @@ pub enum Screen {
     Start,
     /// The open study: its overview, the validation report, or a spinner.
     Study,
+    /// Running a recording session: setup, calibration, live monitor.
+    Session,
 }
 
 /// Everything the UI shows that is not remembered between runs.
@@ -32,6 +34,8 @@ pub struct AppState {
     pub notice: Option<String>,
     /// The text of the "Study file" path field on the Start panel.
     pub path_input: String,
+    /// The recording session screens (setup, calibration, presentation, monitor).
+    pub session: crate::ui::session::SessionState,
 }
 
 /// The study the app is showing.

@@ -19,6 +19,8 @@ pub enum Command {
     ForgetRecentStudy(PathBuf),
     /// Hide the notice in the status bar.
     DismissNotice,
+    /// A request of the session screens (handled in `ui::session`).
+    Session(crate::ui::session::SessionCommand),
 }
 
 /// Commands sent during a frame, applied in order after it.

@@ -53,6 +53,7 @@ impl App {
             Command::ShowScreen(screen) => self.state.screen = screen,
             Command::ForgetRecentStudy(path) => self.settings.forget_study(&path),
             Command::DismissNotice => self.state.notice = None,
+            Command::Session(command) => self.handle_session_command(ctx, command),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod command;
 mod command_handling;
 pub mod locate;
 pub mod panels;
+pub mod session;
 pub mod settings;
 pub mod workers;
 
@@ -27,8 +28,9 @@ pub use locate::Startup;
 pub use settings::Settings;
 
 /// Opens the app window on `study`, or on the bundled demo study when `None`, and
-/// returns when the window is closed.
-pub fn run(study: Option<PathBuf>) -> anyhow::Result<()> {
+/// returns when the window is closed. With `quick`, a session starts as soon as the
+/// study is loaded (see [`App::with_quick_start`]).
+pub fn run(study: Option<PathBuf>, quick: Option<session::QuickStart>) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let startup = locate::startup_study(study, &cwd, Path::new(env!("CARGO_MANIFEST_DIR")));
     let options = eframe::NativeOptions {
@@ -42,7 +44,13 @@ pub fn run(study: Option<PathBuf>) -> anyhow::Result<()> {
     eframe::run_native(
         "scanscribe",
         options,
-        Box::new(move |cc| Ok(Box::new(App::from_creation_context(cc, startup)))),
+        Box::new(move |cc| {
+            let app = App::from_creation_context(cc, startup);
+            Ok(Box::new(match quick {
+                Some(quick) => app.with_quick_start(quick),
+                None => app,
+            }))
+        }),
     )
     .map_err(|e| anyhow::anyhow!("the app window could not be opened: {e}"))
 }

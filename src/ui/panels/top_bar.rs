@@ -3,6 +3,7 @@
 
 use crate::ui::app_state::{AppState, Screen, StudyState};
 use crate::ui::command::{Command, CommandQueue};
+use crate::ui::session::SessionCommand;
 
 pub const APP_NAME: &str = "scanscribe";
 
@@ -16,7 +17,7 @@ pub fn top_bar_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut CommandQue
             ui.separator();
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 // The Start screen has its own open actions.
-                if state.screen == Screen::Study {
+                if matches!(state.screen, Screen::Study | Screen::Session) {
                     actions_ui(ui, state, commands);
                 }
                 ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
@@ -42,9 +43,25 @@ fn screen_switcher_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Comman
     {
         commands.send(Command::ShowScreen(Screen::Study));
     }
+    if (state.screen == Screen::Session || state.session.running.is_some())
+        && ui
+            .selectable_label(state.screen == Screen::Session, "Session")
+            .clicked()
+    {
+        commands.send(Command::ShowScreen(Screen::Session));
+    }
 }
 
 fn actions_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut CommandQueue) {
+    if state.study.loaded().is_some()
+        && state.screen == Screen::Study
+        && ui
+            .button("Run a session…")
+            .on_hover_text("Set up and record a session of this study")
+            .clicked()
+    {
+        commands.send(Command::Session(SessionCommand::OpenSetup));
+    }
     let open_label = if state.file_dialog_open {
         "Choosing a file…"
     } else {
