@@ -80,11 +80,13 @@ fn logits_match_transformers_with_and_without_a_subject_embedding() {
         .unwrap();
     let logits = d.logits(&tokens, &ids_t, None).unwrap();
     let diff = max_abs_diff(&logits, &r["logits"]);
+    eprintln!("logits: max abs diff {diff:e}");
     assert!(diff <= 1e-4, "logits differ by {diff}");
 
     let subj = r["subj"].unsqueeze(0).unwrap();
     let with_subj = d.logits(&tokens, &ids_t, Some(&subj)).unwrap();
     let diff = max_abs_diff(&with_subj, &r["logits_subj"]);
+    eprintln!("logits with <subj>: max abs diff {diff:e}");
     assert!(diff <= 1e-4, "logits with <subj> differ by {diff}");
     // The injection matters: the two references are far apart.
     assert!(max_abs_diff(&with_subj, &logits) > 1e-2);
@@ -106,6 +108,7 @@ fn image_processor_matches_transformers_on_several_sizes() {
             "{name}: grid"
         );
         let diff = max_abs_diff(&out.patches, &r[&format!("proc.{name}.pixels")]);
+        eprintln!("processor {name} {:?}: max abs diff {diff:e}", out.grid_thw);
         assert!(diff <= 1e-5, "{name}: pixel values differ by {diff}");
     }
     // The image the logits were computed on, through the describer's own path.

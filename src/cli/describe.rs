@@ -41,6 +41,10 @@ pub struct DescribeArgs {
     /// preprocessor_config.json); default: the one the model was trained with.
     #[arg(long)]
     pub vlm_path: Option<PathBuf>,
+    /// Qwen2-VL: resize images to at most this many pixels (default 1003520, 1280
+    /// image tokens; more detail costs memory and time quadratically).
+    #[arg(long)]
+    pub vlm_max_pixels: Option<usize>,
     /// Beam width (1 = greedy).
     #[arg(long, default_value_t = 3)]
     pub beam: usize,
@@ -80,14 +84,20 @@ pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
                 "--profile needs --model: the trained folder whose adapter feeds Qwen2-VL"
             );
         }
-        let vlm = load_qwen(args.vlm_path.as_deref(), None, &device)?;
+        let mut vlm = load_qwen(args.vlm_path.as_deref(), None, &device)?;
+        if let Some(max) = args.vlm_max_pixels {
+            vlm.set_max_pixels(max);
+        }
         let image = vlm.load_image(&args.image, &device)?.unsqueeze(0)?;
         let tokens = vlm.encode_image(&image)?;
         let (text, _) = vlm.describe(&tokens, None, &options)?;
         println!("{text}");
         return Ok(());
     };
-    let model = TrainedModel::load_with_vlm(model_dir, args.vlm_path.as_deref(), &device)?;
+    let mut model = TrainedModel::load_with_vlm(model_dir, args.vlm_path.as_deref(), &device)?;
+    if let (Some(vlm), Some(max)) = (model.vlm.as_mut(), args.vlm_max_pixels) {
+        vlm.set_max_pixels(max);
+    }
     let trained_with = if model.vlm.is_some() {
         VlmChoice::Qwen2Vl
     } else {

@@ -51,7 +51,7 @@ pub struct VisionConfig {
     pub mlp_ratio: f64,
     #[serde(default = "default_channels", alias = "in_chans")]
     pub in_channels: usize,
-    #[serde(default = "default_patch", alias = "spatial_patch_size")]
+    #[serde(default = "default_patch")]
     pub patch_size: usize,
     #[serde(default = "default_merge")]
     pub spatial_merge_size: usize,
@@ -262,4 +262,67 @@ fn clip_mean() -> [f32; 3] {
 }
 fn clip_std() -> [f32; 3] {
     [0.268_629_54, 0.261_302_6, 0.275_777_1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `config.json` of `Qwen/Qwen2-VL-2B-Instruct` as published on the Hub.
+    const HUB_2B: &str = r#"{
+      "architectures": ["Qwen2VLForConditionalGeneration"], "attention_dropout": 0.0,
+      "bos_token_id": 151643, "eos_token_id": 151645, "vision_start_token_id": 151652,
+      "vision_end_token_id": 151653, "vision_token_id": 151654, "image_token_id": 151655,
+      "video_token_id": 151656, "hidden_act": "silu", "hidden_size": 1536,
+      "initializer_range": 0.02, "intermediate_size": 8960, "max_position_embeddings": 32768,
+      "max_window_layers": 28, "model_type": "qwen2_vl", "num_attention_heads": 12,
+      "num_hidden_layers": 28, "num_key_value_heads": 2, "rms_norm_eps": 1e-06,
+      "rope_theta": 1000000.0, "sliding_window": 32768, "tie_word_embeddings": true,
+      "torch_dtype": "bfloat16", "transformers_version": "4.41.2", "use_cache": true,
+      "use_sliding_window": false,
+      "vision_config": {"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16,
+        "in_chans": 3, "hidden_size": 1536, "patch_size": 14, "spatial_merge_size": 2,
+        "spatial_patch_size": 14, "temporal_patch_size": 2},
+      "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
+      "vocab_size": 151936
+    }"#;
+
+    #[test]
+    fn the_hub_config_of_qwen2_vl_2b_parses() {
+        let cfg = Qwen2VlConfig::from_json(HUB_2B).unwrap();
+        assert_eq!(cfg.text.hidden_size, 1536);
+        assert_eq!(cfg.head_dim(), 128);
+        assert_eq!(cfg.mrope_section, vec![16, 24, 24]);
+        assert!(cfg.tie_word_embeddings);
+        assert_eq!(cfg.rope_theta, 1e6);
+        assert_eq!(cfg.eos_token_ids, vec![151645]);
+        assert_eq!(cfg.vision.patch_values(), 1176);
+        assert_eq!(cfg.vision.mlp_hidden(), 5120);
+        assert_eq!(cfg.image_token_id, 151655);
+
+        let pre: PreprocessorConfig = serde_json::from_str(
+            r#"{"min_pixels": 3136, "max_pixels": 12845056, "patch_size": 14,
+                "temporal_patch_size": 2, "merge_size": 2,
+                "image_mean": [0.48145466, 0.4578275, 0.40821073],
+                "image_std": [0.26862954, 0.26130258, 0.27577711],
+                "image_processor_type": "Qwen2VLImageProcessor", "processor_class": "Qwen2VLProcessor"}"#,
+        )
+        .unwrap();
+        assert_eq!(pre.pixel_bounds(), (3136, 12_845_056));
+
+        let llama = HUB_2B
+            .replace("qwen2_vl", "llama")
+            .replace("Qwen2VLFor", "LlamaFor");
+        assert!(
+            Qwen2VlConfig::from_json(&llama)
+                .unwrap_err()
+                .contains("not a Qwen2-VL")
+        );
+        let no_vision = HUB_2B.replace("vision_config", "vision_cfg");
+        assert!(
+            Qwen2VlConfig::from_json(&no_vision)
+                .unwrap_err()
+                .contains("vision_config")
+        );
+    }
 }

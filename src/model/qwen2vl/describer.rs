@@ -23,6 +23,10 @@ pub const PERSONAL_PROMPT: &str = "Write a description of this photo in the styl
 /// The prompt of the generic description.
 pub const GENERIC_PROMPT: &str = "Write a description of this photo.";
 const SYSTEM: &str = "You are a helpful assistant.";
+/// Default cap on an image's pixels after resizing (1280 merged tokens, the bound the
+/// Qwen2-VL model card suggests); the Hub's `preprocessor_config.json` allows 12.8 M
+/// pixels, 16 384 tokens, far too many for the CPU. Override with `set_max_pixels`.
+pub const DEFAULT_MAX_PIXELS: usize = 1280 * 28 * 28;
 
 /// A loaded Qwen2-VL folder, ready to describe images.
 #[derive(Debug, Clone)]
@@ -49,14 +53,24 @@ impl Qwen2VlDescriber {
     }
 
     pub fn from_loaded(loaded: LoadedQwen2Vl, dir: &Path) -> Result<Self> {
-        Ok(Self {
+        let mut describer = Self {
             max_positions: loaded.model.config.text.max_position_embeddings,
             model: loaded.model,
             tokenizer: loaded.tokenizer,
             processor: loaded.processor,
             dir: dir.to_path_buf(),
             use_cache: true,
-        })
+        };
+        let (_, max_pixels) = describer.processor.config.pixel_bounds();
+        describer.set_max_pixels(max_pixels.min(DEFAULT_MAX_PIXELS));
+        Ok(describer)
+    }
+
+    /// Images are resized to at most `max_pixels` pixels (at least the folder's minimum).
+    pub fn set_max_pixels(&mut self, max_pixels: usize) {
+        let (min_pixels, _) = self.processor.config.pixel_bounds();
+        self.processor.config.min_pixels = Some(min_pixels);
+        self.processor.config.max_pixels = Some(max_pixels.max(min_pixels));
     }
 
     /// The chat-template ids of a user turn holding an image of `image_tokens`
