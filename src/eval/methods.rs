@@ -67,8 +67,8 @@ impl Method {
     /// A short label for the chart's axis.
     pub fn short(self) -> &'static str {
         match self {
-            Self::Generic => "generic",
-            Self::Trivial => "trivial",
+            Self::Generic => "gen",
+            Self::Trivial => "triv",
             Self::Deper(name) => match name {
                 "text-only" => "text",
                 "no-dynamics" => "-dyn",
