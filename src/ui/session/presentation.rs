@@ -79,8 +79,15 @@ pub fn presentation_viewport(
                 .layout(egui::Layout::top_down(egui::Align::Center)),
         );
         content.visuals_mut().override_text_color = Some(TEXT);
+        // Read before the widgets: a focused text field takes Escape for itself.
+        let keys = ui.input(|i| {
+            (
+                i.key_pressed(egui::Key::Escape),
+                i.key_pressed(egui::Key::Enter),
+            )
+        });
         let drew = screen_ui(&mut content, display, running, study, commands);
-        pause_overlay_ui(&mut content, running, commands);
+        pause_overlay_ui(&mut content, running, commands, keys);
         drew
     };
     let drew_stimulus = if ctx.embed_viewports() {
@@ -340,9 +347,13 @@ fn questionnaire_ui(ui: &mut egui::Ui, running: &mut RunningSession, commands: &
     });
 }
 
-fn pause_overlay_ui(ui: &mut egui::Ui, running: &mut RunningSession, commands: &mut CommandQueue) {
-    let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
-    let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+/// The pause question after Escape; `(escape, enter)`: those keys were pressed.
+fn pause_overlay_ui(
+    ui: &mut egui::Ui,
+    running: &mut RunningSession,
+    commands: &mut CommandQueue,
+    (escape, enter): (bool, bool),
+) {
     let pausable = !matches!(
         running.screen,
         SubjectScreen::Paused | SubjectScreen::Questionnaire
