@@ -17,6 +17,8 @@ pub enum Screen {
     Start,
     /// The open study: its overview, the validation report, or a spinner.
     Study,
+    /// Replaying recorded sessions (see `ui::replay`).
+    Replay,
 }
 
 /// Everything the UI shows that is not remembered between runs.
@@ -32,6 +34,8 @@ pub struct AppState {
     pub notice: Option<String>,
     /// The text of the "Study file" path field on the Start panel.
     pub path_input: String,
+    /// The Replay screen.
+    pub replay: crate::ui::replay::state::ReplayState,
 }
 
 /// The study the app is showing.

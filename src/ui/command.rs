@@ -19,6 +19,8 @@ pub enum Command {
     ForgetRecentStudy(PathBuf),
     /// Hide the notice in the status bar.
     DismissNotice,
+    /// Something for the Replay screen (handled in `ui::replay`).
+    Replay(crate::ui::replay::ReplayCommand),
 }
 
 /// Commands sent during a frame, applied in order after it.

@@ -53,6 +53,9 @@ impl App {
             Command::ShowScreen(screen) => self.state.screen = screen,
             Command::ForgetRecentStudy(path) => self.settings.forget_study(&path),
             Command::DismissNotice => self.state.notice = None,
+            Command::Replay(command) => {
+                crate::ui::replay::handle_command(&mut self.state.replay, ctx, command);
+            }
         }
     }
 
