@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
 //! DEPER speed on the `small` preset (the CPU demo sizes), random weights:
 //! a stage-1 training step (P×K = 4×4 trials), enrollment (z_s of 5 trials, mean),
-//! and description generation (greedy, tokens per second).
+//! and description generation (greedy and beam 3, with and without the key/value
+//! cache, tokens per second).
 //!
 //! Run: `cargo bench --bench deper` (release), or `cargo bench --profile dev --bench deper`
 //! to skip the long release build (candle and gemm are optimized in dev too).
@@ -16,7 +17,9 @@ use scanscribe::model::deper::optim::AdamW;
 use scanscribe::model::deper::synthetic::{SyntheticSpec, write_synthetic};
 use scanscribe::model::deper::train::TrainConfig;
 use scanscribe::model::deper::{Deper, STAGE1_FROZEN};
-use scanscribe::model::generate::{BuiltinDescriber, DescriptionModel, generate};
+use scanscribe::model::generate::{
+    BuiltinDescriber, DescriptionModel, generate, generate_uncached,
+};
 use scanscribe::model::tokenizer::TextTokenizer;
 
 fn bench(c: &mut Criterion) {
@@ -118,6 +121,19 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(generated.max(1) as u64));
     group.bench_function("greedy_tokens", |b| {
         b.iter(|| generate(&describer, &tokens, Some(&subj), &options).unwrap())
+    });
+    group.bench_function("greedy_tokens_uncached", |b| {
+        b.iter(|| generate_uncached(&describer, &tokens, Some(&subj), &options).unwrap())
+    });
+    let beam = GenerateOptions {
+        beam_width: 3,
+        ..options
+    };
+    group.bench_function("beam3_tokens", |b| {
+        b.iter(|| generate(&describer, &tokens, Some(&subj), &beam).unwrap())
+    });
+    group.bench_function("beam3_tokens_uncached", |b| {
+        b.iter(|| generate_uncached(&describer, &tokens, Some(&subj), &beam).unwrap())
     });
     group.finish();
 }

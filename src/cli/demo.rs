@@ -1,129 +1,157 @@
-//! `scanscribe demo`: the whole loop on a synthetic study, headless.
+//! `scanscribe demo`: the whole loop on a simulated study, headless: the demo cohort
+//! and model (built once, cached), few-shot enrollment of subjects the model never
+//! saw, their descriptions side by side, and whether personalization helped.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 
+use crate::metrics::wordnet::{DEFAULT_WORDNET_DIR, Lexicon};
 use crate::model::deper::data::Trials;
-use crate::model::deper::enroll::{TrainedModel, enroll};
-use crate::model::deper::synthetic::{SyntheticSpec, write_synthetic};
-use crate::model::deper::train::{OutDir, Stage, run_stage, split_trials};
+use crate::model::deper::demo_model::{
+    DemoProgress, DemoSpec, default_demo_dir, ensure_demo_model,
+};
+use crate::model::deper::enroll::TrainedModel;
+use crate::model::deper::personalization::{describe_unseen, score};
 use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 
-/// Simulate a study, train (cached), enroll an unseen subject, show their descriptions
+/// Simulate a study, train (cached), enroll unseen subjects, compare descriptions
 ///
-/// Simulates a small study, trains (cached: a rerun reuses the model), enrolls an
-/// unseen subject from 5 trials and prints, for their other images, what they said
-/// beside the generic and the personalized description.
-///
-/// `--source cohort` (default) simulates a cohort with the cohort module (12 subjects,
-/// 4 of them held out, 20 scenes); `--source synthetic` uses the model module's
-/// small synthetic study (coloured squares; subjects differ in phrasing, scan order
-/// and tempo), which trains fastest. Held-out subjects are the enrollment candidates.
+/// Builds the demo on first run: a simulated cohort of 24 subjects (6 held out of
+/// training) viewing 20 scenes, and a DEPER model trained on it in three stages
+/// (captioner, stage 1, stage 2) with progress bars. Both are cached in --out, which
+/// the app uses too; an interrupted run resumes. Then, for every held-out subject:
+/// enrolls it from its first --shots trials, describes its other images generically
+/// and personalized, prints a few side by side with what the subject said, and
+/// scores both against the subject's words (corpus BLEU-4; OSS, the order of
+/// mentioned objects, when WordNet is installed: Debian package wordnet-base).
 ///
 /// Examples:
-///   scanscribe demo --out demo-run --preset small
-///   scanscribe demo --out demo-squares --source synthetic --subject s09
+///   scanscribe demo
+///   scanscribe demo --out /tmp/demo --preset tiny --subject s21
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct DemoArgs {
-    /// `cohort` or `synthetic`.
-    #[arg(long, default_value = "cohort")]
-    pub source: String,
-    #[arg(long, default_value = "demo-run")]
-    pub out: PathBuf,
-    /// Model sizes (see `scanscribe train --help`).
+    /// Cache folder of the demo cohort and model [default: $SCANSCRIBE_DEMO_DIR, else
+    /// ~/.cache/scanscribe/demo]
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Model sizes (see `scanscribe train --help`); a folder keeps the preset it was
+    /// built with.
     #[arg(long, default_value = "small")]
     pub preset: String,
-    /// The unseen subject to enroll (default: the first subject of the test split).
+    /// The held-out subject shown side by side (default: the first); all held-out
+    /// subjects are scored.
     #[arg(long)]
     pub subject: Option<String>,
+    /// Enrollment trials per subject.
     #[arg(long, default_value_t = 5)]
     pub shots: usize,
+    /// Images shown side by side.
+    #[arg(long, default_value_t = 4)]
+    pub show: usize,
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
 }
 
 pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let device = pick_device(args.device)?;
-    let data = args.out.join("data");
-    let records_path = data.join("records.jsonl");
-    if !records_path.is_file() {
-        match args.source.as_str() {
-            "synthetic" => {
-                write_synthetic(&data, &SyntheticSpec::default())?;
-            }
-            "cohort" => {
-                let cohort = crate::cohort::Cohort::new(crate::cohort::CohortConfig {
-                    subjects: 12,
-                    images: 20,
-                    held_out: 4,
-                    ..crate::cohort::CohortConfig::default()
-                })?;
-                crate::cohort::write_cohort(&cohort, &data, &|_| {})
-                    .with_context(|| format!("simulating a cohort into {}", data.display()))?;
-            }
-            other => anyhow::bail!("--source: expected cohort or synthetic, found `{other}`"),
-        }
-    }
-    let records = crate::dataset::read_records(&records_path)?;
-    let subject = match &args.subject {
-        Some(s) => s.clone(),
-        None => records
-            .iter()
-            .find(|r| r.split == Some(crate::dataset::Split::Test))
-            .map(|r| r.subject.clone())
-            .context("the records have no test (held-out) subject to enroll")?,
+    let root = args.out.clone().unwrap_or_else(default_demo_dir);
+    let spec = DemoSpec {
+        preset: args.preset.clone(),
+        ..DemoSpec::default()
     };
-    let (train, val) = split_trials(&data, &records);
-    let cfg = crate::model::deper::train::TrainConfig::preset(&args.preset).with_context(|| {
-        format!(
-            "--preset: expected paper, small or tiny, found `{}`",
-            args.preset
-        )
-    })?;
-    let out = OutDir(args.out.join("model"));
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(indicatif::ProgressStyle::with_template(
         "{prefix:>14} {bar:30} {pos}/{len} {msg}",
     )?);
-    for stage in [Stage::Base, Stage::One, Stage::Two] {
-        run_stage(&out, stage, &train, &val, &cfg, &device, &mut |p| {
+    let started = std::time::Instant::now();
+    let demo = ensure_demo_model(&root, &spec, &device, &mut |p| match p {
+        DemoProgress::Simulating { done, total } => {
+            bar.set_prefix("simulating");
+            bar.set_length(*total);
+            bar.set_position(*done);
+        }
+        DemoProgress::Training(p) => {
             bar.set_prefix(format!("{} {}/{}", p.stage.name(), p.epoch + 1, p.epochs));
             bar.set_length(p.batches as u64);
             bar.set_position(p.batch as u64);
             bar.set_message(format!("loss {:.4}", p.loss));
-        })
-        .with_context(|| format!("training stage {}", stage.name()))?;
-    }
+        }
+    })
+    .with_context(|| format!("building the demo in {}", root.display()))?;
     bar.finish_and_clear();
-    let model = TrainedModel::load(&out.0, &device)?;
-    let all = Trials {
-        root: data.clone(),
-        records: records.clone(),
-    };
-    let profile = enroll(&model, &all, &subject, args.shots)?;
     println!(
-        "enrolled {} (unseen in training) from {} trials; model {}\n",
-        profile.subject,
-        profile.trials.len(),
-        profile.model_fingerprint
+        "demo cohort and model in {} (ready after {:.0} s)",
+        root.display(),
+        started.elapsed().as_secs_f64()
     );
-    let options = GenerateOptions::default();
-    for record in records
-        .iter()
-        .filter(|r| r.subject == subject)
-        .skip(args.shots)
-        .take(4)
-    {
-        let image = data.join(&record.image);
-        let (generic, _) = model.describe(&image, None, &options)?;
-        let (personal, _) = model.describe(&image, Some(&profile.z_s), &options)?;
-        println!("{}", record.image);
-        println!("  said         {}", record.description);
-        println!("  generic      {generic}");
-        println!("  personalized {personal}\n");
+    let model = TrainedModel::load(&demo.model, &device)?;
+    let mut unseen = demo.unseen_subjects();
+    if let Some(subject) = &args.subject {
+        let Some(at) = unseen.iter().position(|s| s == subject) else {
+            anyhow::bail!(
+                "--subject {subject}: not a held-out subject of the demo (held out: {})",
+                unseen.join(", ")
+            );
+        };
+        unseen.swap(0, at);
     }
+    let all = Trials {
+        root: demo.data.clone(),
+        records: demo.records.clone(),
+    };
+    let options = GenerateOptions::default();
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{prefix:>14} {bar:30} {pos}/{len}",
+    )?);
+    bar.set_prefix("describing");
+    let queries = describe_unseen(
+        &model,
+        &all,
+        &unseen,
+        args.shots,
+        &options,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    let shown = unseen.first().map(String::as_str).unwrap_or_default();
+    println!(
+        "{shown} was held out of training, enrolled from {} trials; model {}\n",
+        args.shots, model.fingerprint
+    );
+    for q in queries
+        .iter()
+        .filter(|q| q.subject == shown)
+        .take(args.show)
+    {
+        println!("{}", q.image);
+        println!("  said         {}", q.said);
+        println!("  generic      {}", q.generic);
+        println!("  personalized {}\n", q.personalized);
+    }
+    let lexicon = Lexicon::load(std::path::Path::new(DEFAULT_WORDNET_DIR)).ok();
+    let scores = score(&queries, lexicon.as_ref());
+    println!(
+        "against what the subjects said ({} held-out subjects, {} images, {}-shot):",
+        scores.subjects, scores.queries, args.shots
+    );
+    println!("                BLEU-4   OSS");
+    let oss = |v: Option<f64>| v.map_or_else(|| "n/a (no WordNet)".into(), |v| format!("{v:.3}"));
+    println!(
+        "  generic       {:.3}    {}",
+        scores.bleu4_generic,
+        oss(scores.oss_generic)
+    );
+    println!(
+        "  personalized  {:.3}    {}",
+        scores.bleu4_personalized,
+        oss(scores.oss_personalized)
+    );
     Ok(())
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::checkpoint::{self, PartlyFrozen};
 use super::error::{ModelError, Result};
 use super::image_encoder::{ImageEncoder, ImageEncoderConfig};
-use super::layers::{Norm, ResidualAttention, ResidualFeedForward, causal_mask, norm};
+use super::layers::{KeyValues, Norm, ResidualAttention, ResidualFeedForward, causal_mask, norm};
 use super::tokenizer::TextTokenizer;
 
 /// The prompt of the paper; `<subj>` is where the subject embedding goes.
@@ -167,6 +167,52 @@ impl Captioner {
         self.lm_head.forward(&self.final_norm.forward(&x)?)
     }
 
+    /// [`Self::logits`] for the next `new_ids` `[b, t]` only, reusing what `cache`
+    /// holds of the earlier positions (and of the image tokens); returns `[b, t, vocab]`
+    /// and appends to the cache. `image_tokens` `[1 or b, n, width]`, `subj`
+    /// `[1 or b, width]`.
+    pub fn logits_cached(
+        &self,
+        image_tokens: &Tensor,
+        new_ids: &Tensor,
+        subj_id: u32,
+        subj: Option<&Tensor>,
+        cache: &mut DecodeCache,
+    ) -> candle_core::Result<Tensor> {
+        let (b, t) = new_ids.dims2()?;
+        let start = cache.positions;
+        if start + t > self.config.max_positions {
+            return Err(candle_core::Error::Msg(format!(
+                "sequence of {} tokens is longer than the captioner's max_positions {}",
+                start + t,
+                self.config.max_positions
+            )));
+        }
+        let mut x = self.token_embedding.forward(new_ids)?;
+        if let Some(subj) = subj {
+            let width = self.config.width;
+            let at_subj = new_ids
+                .eq(subj_id)?
+                .unsqueeze(2)?
+                .broadcast_as((b, t, width))?;
+            let subj = subj.unsqueeze(1)?.broadcast_as((b, t, width))?;
+            x = at_subj.where_cond(&subj, &x)?;
+        }
+        x = x.broadcast_add(&self.position_embedding.i(start..start + t)?)?;
+        cache
+            .layers
+            .resize_with(self.layers.len(), Default::default);
+        for (layer, kv) in self.layers.iter().zip(&mut cache.layers) {
+            x = layer.self_attn.forward_self_cached(&x, &mut kv.own)?;
+            x = layer
+                .cross_attn
+                .forward_cross_cached(&x, image_tokens, &mut kv.image)?;
+            x = layer.ffn.forward(&x)?;
+        }
+        cache.positions += t;
+        self.lm_head.forward(&self.final_norm.forward(&x)?)
+    }
+
     /// Mean token cross-entropy of the description tokens (`L_des`).
     pub fn description_loss(
         &self,
@@ -177,6 +223,35 @@ impl Captioner {
     ) -> candle_core::Result<Tensor> {
         let logits = self.logits(image_tokens, &batch.input_ids, subj_id, subj)?;
         masked_cross_entropy(&logits, &batch.target_ids, &batch.loss_mask)
+    }
+
+    /// Slot vectors for base-stage training, `[b, width]`: for rows where `fill` is
+    /// true, the mean input embedding of the row's target description tokens (its
+    /// words, in no order); elsewhere the `<subj>` token's own embedding. Trained with
+    /// these, the decoder learns to read the `<subj>` slot as "say it like this",
+    /// which is what the DEPER adapter later writes into it.
+    pub fn text_slot(
+        &self,
+        batch: &SequenceBatch,
+        subj_id: u32,
+        fill: &[bool],
+    ) -> candle_core::Result<Tensor> {
+        let (b, _) = batch.target_ids.dims2()?;
+        let device = batch.target_ids.device();
+        let embedded = self.token_embedding.forward(&batch.target_ids)?;
+        let weights = batch.loss_mask.unsqueeze(2)?;
+        let count = batch.loss_mask.sum_keepdim(1)?.maximum(1.0)?;
+        let mean = embedded
+            .broadcast_mul(&weights)?
+            .sum(1)?
+            .broadcast_div(&count)?;
+        let own = self
+            .token_embedding
+            .forward(&Tensor::new(&[subj_id], device)?)?
+            .broadcast_as((b, self.config.width))?;
+        let fill: Vec<u8> = fill.iter().map(|&f| u8::from(f)).collect();
+        let fill = Tensor::from_vec(fill, (b, 1), device)?.broadcast_as((b, self.config.width))?;
+        fill.where_cond(&mean, &own)
     }
 
     /// Builds the model in a fresh store; `frozen` detaches every weight.
@@ -216,6 +291,37 @@ impl Captioner {
         checkpoint::write_config(&self.config, &dir.join("config.json"))?;
         tokenizer.save(&dir.join("tokenizer.json"))?;
         checkpoint::save_varmap(varmap, &dir.join("model.safetensors"))
+    }
+}
+
+/// What [`Captioner::logits_cached`] keeps between calls: per layer the keys and
+/// values of the positions decoded so far and of the image tokens.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeCache {
+    layers: Vec<LayerCache>,
+    positions: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+struct LayerCache {
+    own: Option<KeyValues>,
+    image: Option<KeyValues>,
+}
+
+impl DecodeCache {
+    /// Keeps the sequences `rows` (u32 indices) of the batch, in that order: beam
+    /// search continues some beams twice and drops others.
+    pub fn select_rows(&mut self, rows: &Tensor) -> candle_core::Result<()> {
+        for layer in &mut self.layers {
+            if let Some(own) = &layer.own {
+                layer.own = Some(own.select_rows(rows)?);
+            }
+            // Image keys of batch 1 serve every row; per-row ones follow their rows.
+            if let Some(image) = layer.image.as_ref().filter(|kv| kv.keys.dims()[0] > 1) {
+                layer.image = Some(image.select_rows(rows)?);
+            }
+        }
+        Ok(())
     }
 }
 

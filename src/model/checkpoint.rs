@@ -54,6 +54,15 @@ impl SimpleBackend for PartlyFrozen {
         dtype: DType,
         dev: &Device,
     ) -> candle_core::Result<Tensor> {
+        if !SimpleBackend::contains_tensor(&self.varmap, name) {
+            let initial = seeded_init(&s, name, h, dev)?.to_dtype(dtype)?;
+            let mut data = match self.varmap.data().lock() {
+                Ok(data) => data,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            data.entry(name.to_owned())
+                .or_insert(Var::from_tensor(&initial)?);
+        }
         let t = self.varmap.get(s, name, h, dtype, dev)?;
         Ok(if self.is_frozen(name) { t.detach() } else { t })
     }
@@ -66,6 +75,52 @@ impl SimpleBackend for PartlyFrozen {
     fn contains_tensor(&self, name: &str) -> bool {
         SimpleBackend::contains_tensor(&self.varmap, name)
     }
+}
+
+/// The initial value of variable `name`, drawn as `init` says from a ChaCha8 stream
+/// seeded by the name (FNV-1a). candle's own initializers draw from an unseeded
+/// thread RNG on the CPU, which made every training run different; with this, a
+/// model's starting weights depend only on its configuration.
+fn seeded_init(
+    shape: &Shape,
+    name: &str,
+    init: Init,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    use rand::SeedableRng;
+    use rand_distr::Distribution;
+    let n = shape.elem_count();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(crate::study::fnv1a(name.as_bytes()));
+    let normal =
+        |mean: f64, std: f64, rng: &mut rand_chacha::ChaCha8Rng| -> candle_core::Result<Vec<f32>> {
+            let dist = rand_distr::Normal::new(mean, std)
+                .map_err(|e| candle_core::Error::Msg(format!("initializing `{name}`: {e}")))?;
+            Ok((0..n).map(|_| dist.sample(rng) as f32).collect())
+        };
+    let uniform = |lo: f64, up: f64, rng: &mut rand_chacha::ChaCha8Rng| -> Vec<f32> {
+        let dist = rand_distr::Uniform::new_inclusive(lo, up);
+        (0..n).map(|_| dist.sample(rng) as f32).collect()
+    };
+    let values = match init {
+        Init::Const(v) => vec![v as f32; n],
+        Init::Uniform { lo, up } => uniform(lo, up, &mut rng),
+        Init::Randn { mean, stdev } => normal(mean, stdev, &mut rng)?,
+        Init::Kaiming {
+            dist,
+            fan,
+            non_linearity,
+        } => {
+            let std = non_linearity.gain() / (fan.for_shape(shape) as f64).sqrt();
+            match dist {
+                candle_nn::init::NormalOrUniform::Uniform => {
+                    let bound = 3f64.sqrt() * std;
+                    uniform(-bound, bound, &mut rng)
+                }
+                candle_nn::init::NormalOrUniform::Normal => normal(0.0, std, &mut rng)?,
+            }
+        }
+    };
+    Tensor::from_vec(values, shape.clone(), device)
 }
 
 /// The variables the optimizer may update: those under no frozen prefix, sorted by

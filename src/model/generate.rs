@@ -1,10 +1,12 @@
 //! Description generation, for any model behind [`DescriptionModel`]: greedy or beam
 //! search, both deterministic (ties go to the lower token id), stopping at `<eos>`.
-//! No key/value cache: the models here are small and descriptions short.
+//! Models that offer an [`IncrementalDecoder`] (the built-in captioner does) decode
+//! with a key/value cache, each step feeding only the newest token of each beam;
+//! others recompute the whole sequence every step. Both give the same text.
 
 use candle_core::{D, Device, IndexOp, Tensor};
 
-use super::captioner::Captioner;
+use super::captioner::{Captioner, DecodeCache};
 use super::error::Result;
 use super::tokenizer::TextTokenizer;
 
@@ -25,6 +27,50 @@ pub trait DescriptionModel {
     fn tokenizer(&self) -> &TextTokenizer;
     fn prompt(&self) -> &str;
     fn max_positions(&self) -> usize;
+    /// A decoder with a key/value cache for one image (`[1, n, d]` tokens) and
+    /// optional `subj` `[1, hidden]`, if the model has one.
+    fn incremental_decoder<'a>(
+        &'a self,
+        _image_tokens: &Tensor,
+        _subj: Option<&Tensor>,
+    ) -> Option<Box<dyn IncrementalDecoder + 'a>> {
+        None
+    }
+}
+
+/// Step-by-step decoding of a batch of sequences that share an image.
+pub trait IncrementalDecoder {
+    /// Feeds the next tokens `[b, t]` of each sequence; returns the logits of the last
+    /// one, `[b, vocab]`.
+    fn feed(&mut self, ids: &Tensor) -> candle_core::Result<Tensor>;
+    /// Keeps the sequences `rows` (u32 `[n]`), in that order, for the next feed.
+    fn select_rows(&mut self, rows: &Tensor) -> candle_core::Result<()>;
+}
+
+/// [`IncrementalDecoder`] of the built-in captioner.
+struct CaptionerDecoder<'a> {
+    describer: &'a BuiltinDescriber,
+    image_tokens: Tensor,
+    subj: Option<Tensor>,
+    cache: DecodeCache,
+}
+
+impl IncrementalDecoder for CaptionerDecoder<'_> {
+    fn feed(&mut self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        let logits = self.describer.model.logits_cached(
+            &self.image_tokens,
+            ids,
+            self.describer.tokenizer.subj_id,
+            self.subj.as_ref(),
+            &mut self.cache,
+        )?;
+        let t = logits.dim(1)?;
+        logits.i((.., t - 1, ..))
+    }
+
+    fn select_rows(&mut self, rows: &Tensor) -> candle_core::Result<()> {
+        self.cache.select_rows(rows)
+    }
 }
 
 /// A [`Captioner`] with its tokenizer.
@@ -59,6 +105,18 @@ impl DescriptionModel for BuiltinDescriber {
     fn max_positions(&self) -> usize {
         self.model.config.max_positions
     }
+    fn incremental_decoder<'a>(
+        &'a self,
+        image_tokens: &Tensor,
+        subj: Option<&Tensor>,
+    ) -> Option<Box<dyn IncrementalDecoder + 'a>> {
+        Some(Box::new(CaptionerDecoder {
+            describer: self,
+            image_tokens: image_tokens.clone(),
+            subj: subj.cloned(),
+            cache: DecodeCache::default(),
+        }))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,6 +147,40 @@ pub fn generate(
     subj: Option<&Tensor>,
     options: &GenerateOptions,
 ) -> Result<(String, usize)> {
+    let cached = model.incremental_decoder(image_tokens, subj);
+    generate_with(model, image_tokens, subj, options, cached)
+}
+
+/// [`generate`] recomputing the whole sequence at every step, even where the model
+/// has a cache (to check the two agree).
+pub fn generate_uncached(
+    model: &dyn DescriptionModel,
+    image_tokens: &Tensor,
+    subj: Option<&Tensor>,
+    options: &GenerateOptions,
+) -> Result<(String, usize)> {
+    generate_with(model, image_tokens, subj, options, None)
+}
+
+/// One hypothesis of the beam search.
+#[derive(Debug, Clone)]
+struct Beam {
+    /// Tokens after the start.
+    tokens: Vec<u32>,
+    /// Summed log-probability.
+    score: f32,
+    finished: bool,
+    /// Row of the previous step's open beams this one extends.
+    parent: usize,
+}
+
+fn generate_with(
+    model: &dyn DescriptionModel,
+    image_tokens: &Tensor,
+    subj: Option<&Tensor>,
+    options: &GenerateOptions,
+    mut cached: Option<Box<dyn IncrementalDecoder + '_>>,
+) -> Result<(String, usize)> {
     let tok = model.tokenizer();
     let mut start = tok.encode(model.prompt())?;
     start.push(tok.bos_id);
@@ -97,39 +189,74 @@ pub fn generate(
         .min(model.max_positions().saturating_sub(start.len()));
     let device = image_tokens.device().clone();
     let width = options.beam_width.max(1);
-    // (tokens after the start, summed log-probability, finished)
-    let mut beams: Vec<(Vec<u32>, f32, bool)> = vec![(Vec::new(), 0.0, false)];
-    for _ in 0..budget {
-        if beams.iter().all(|b| b.2) {
-            break;
+    let mut beams = vec![Beam {
+        tokens: Vec::new(),
+        score: 0.0,
+        finished: false,
+        parent: 0,
+    }];
+    // Log-probabilities of the next token, one row per open beam in order.
+    let mut log_probs = match cached.as_mut() {
+        Some(decoder) => {
+            let ids = Tensor::from_slice(&start, (1, start.len()), &device)?;
+            rows_of(&decoder.feed(&ids)?)?
         }
-        let open: Vec<usize> = (0..beams.len()).filter(|&i| !beams[i].2).collect();
-        let log_probs = next_log_probs(
-            model,
-            image_tokens,
-            subj,
-            &start,
-            &open.iter().map(|&i| beams[i].0.clone()).collect::<Vec<_>>(),
-            &device,
-        )?;
-        let mut candidates: Vec<(Vec<u32>, f32, bool)> =
-            beams.iter().filter(|b| b.2).cloned().collect();
-        for (row, &i) in open.iter().enumerate() {
-            let (tokens, score, _) = &beams[i];
+        None => next_log_probs(model, image_tokens, subj, &start, &[Vec::new()], &device)?,
+    };
+    for step in 0..budget {
+        let mut candidates: Vec<Beam> = beams.iter().filter(|b| b.finished).cloned().collect();
+        for (row, beam) in beams.iter().filter(|b| !b.finished).enumerate() {
             for (token, lp) in top_k(&log_probs[row], width) {
-                let mut next = tokens.clone();
-                next.push(token);
-                candidates.push((next, score + lp, token == tok.eos_id));
+                let mut tokens = beam.tokens.clone();
+                tokens.push(token);
+                candidates.push(Beam {
+                    tokens,
+                    score: beam.score + lp,
+                    finished: token == tok.eos_id,
+                    parent: row,
+                });
             }
         }
-        let key = |c: &(Vec<u32>, f32, bool)| c.1 / (c.0.len() as f32).powf(options.length_penalty);
-        candidates.sort_by(|a, b| key(b).total_cmp(&key(a)).then_with(|| a.0.cmp(&b.0)));
+        let key = |b: &Beam| b.score / (b.tokens.len() as f32).powf(options.length_penalty);
+        candidates.sort_by(|a, b| {
+            key(b)
+                .total_cmp(&key(a))
+                .then_with(|| a.tokens.cmp(&b.tokens))
+        });
         candidates.truncate(width);
         beams = candidates;
+        let open: Vec<&Beam> = beams.iter().filter(|b| !b.finished).collect();
+        if open.is_empty() || step + 1 == budget {
+            break;
+        }
+        log_probs = match cached.as_mut() {
+            Some(decoder) => {
+                let parents: Vec<u32> = open.iter().map(|b| b.parent as u32).collect();
+                decoder.select_rows(&Tensor::new(parents.as_slice(), &device)?)?;
+                let last: Vec<u32> = open
+                    .iter()
+                    .filter_map(|b| b.tokens.last().copied())
+                    .collect();
+                rows_of(&decoder.feed(&Tensor::from_vec(last, (open.len(), 1), &device)?)?)?
+            }
+            None => {
+                let continuations: Vec<Vec<u32>> = open.iter().map(|b| b.tokens.clone()).collect();
+                next_log_probs(model, image_tokens, subj, &start, &continuations, &device)?
+            }
+        };
     }
-    let best = beams.into_iter().next().map(|b| b.0).unwrap_or_default();
+    let best = beams
+        .into_iter()
+        .next()
+        .map(|b| b.tokens)
+        .unwrap_or_default();
     let body: Vec<u32> = best.into_iter().take_while(|&t| t != tok.eos_id).collect();
     Ok((tok.decode(&body)?, body.len()))
+}
+
+/// `[b, vocab]` logits → log-probabilities per row.
+fn rows_of(logits: &Tensor) -> Result<Vec<Vec<f32>>> {
+    Ok(candle_nn::ops::log_softmax(logits, D::Minus1)?.to_vec2::<f32>()?)
 }
 
 fn next_log_probs(
@@ -168,4 +295,90 @@ fn top_k(log_probs: &[f32], k: usize) -> Vec<(u32, f32)> {
     order.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     order.truncate(k);
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::DType;
+
+    use super::*;
+    use crate::model::captioner::{CaptionerConfig, PROMPT};
+    use crate::model::image_encoder::ImageEncoderConfig;
+
+    /// A random captioner with random weights: its texts are nonsense, but cached and
+    /// uncached decoding must agree on them token for token.
+    fn random_describer() -> BuiltinDescriber {
+        let texts = [
+            "a red circle on the left and a blue square at the top",
+            "first a green star then a small yellow heart",
+            PROMPT,
+        ];
+        let tokenizer = TextTokenizer::train(&texts, 80).unwrap();
+        let cfg = CaptionerConfig {
+            vocab_size: tokenizer.vocab_size(),
+            width: 32,
+            layers: 2,
+            heads: 4,
+            max_positions: 40,
+            image: ImageEncoderConfig {
+                image_size: 16,
+                channels: vec![8, 16],
+            },
+            prompt: PROMPT.into(),
+        };
+        let (model, _) = Captioner::build(&cfg, true, &Device::Cpu).unwrap();
+        BuiltinDescriber { model, tokenizer }
+    }
+
+    #[test]
+    fn cached_logits_equal_full_recomputation() {
+        let describer = random_describer();
+        let device = Device::Cpu;
+        let image = Tensor::randn(0f32, 1.0, (1, 3, 16, 16), &device).unwrap();
+        let tokens = describer.encode_image(&image).unwrap();
+        let subj = Tensor::randn(0f32, 1.0, (1, 32), &device).unwrap();
+        let mut ids = describer.tokenizer.encode(PROMPT).unwrap();
+        ids.extend([describer.tokenizer.bos_id, 5, 9, 11]);
+        let all = Tensor::from_slice(&ids, (1, ids.len()), &device).unwrap();
+        let full = describer.logits(&tokens, &all, Some(&subj)).unwrap();
+        let mut decoder = describer.incremental_decoder(&tokens, Some(&subj)).unwrap();
+        let split = ids.len() - 3;
+        let mut last = decoder.feed(&all.narrow(1, 0, split).unwrap()).unwrap();
+        for i in split..ids.len() {
+            let want = full.i((.., i - 1, ..)).unwrap();
+            let diff = (&last - &want).unwrap().abs().unwrap().max_all().unwrap();
+            assert!(diff.to_scalar::<f32>().unwrap() < 1e-4, "position {i}");
+            last = decoder.feed(&all.narrow(1, i, 1).unwrap()).unwrap();
+        }
+        let want = full.i((.., ids.len() - 1, ..)).unwrap();
+        let diff = (&last - &want).unwrap().abs().unwrap().max_all().unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-4);
+    }
+
+    #[test]
+    fn cached_and_uncached_generation_give_the_same_text() {
+        let describer = random_describer();
+        let device = Device::Cpu;
+        for seed in 0..3 {
+            let image = Tensor::full(seed as f32 - 1.0, (1, 3, 16, 16), &device)
+                .unwrap()
+                .to_dtype(DType::F32)
+                .unwrap();
+            let tokens = describer.encode_image(&image).unwrap();
+            let subj = Tensor::full(0.3 * seed as f32, (1, 32), &device).unwrap();
+            for beam_width in [1, 3] {
+                for subj in [None, Some(&subj)] {
+                    let options = GenerateOptions {
+                        beam_width,
+                        max_tokens: 12,
+                        length_penalty: 1.0,
+                    };
+                    let cached = generate(&describer, &tokens, subj, &options).unwrap();
+                    let uncached = generate_uncached(&describer, &tokens, subj, &options).unwrap();
+                    assert_eq!(cached, uncached, "beam {beam_width}, image {seed}");
+                    assert!(cached.1 <= 12);
+                }
+            }
+        }
+    }
 }

@@ -56,10 +56,31 @@ impl Attention {
         context: &Tensor,
         mask: Option<&Tensor>,
     ) -> Result<Tensor> {
+        self.attend(query, &self.key_values(context)?, mask)
+    }
+
+    /// The keys and values of `context` `[b, sk, dim]`, split into heads.
+    pub fn key_values(&self, context: &Tensor) -> Result<KeyValues> {
+        Ok(KeyValues {
+            keys: self.split_heads(&self.k.forward(context)?)?,
+            values: self.split_heads(&self.v.forward(context)?)?,
+        })
+    }
+
+    /// Attention of `query` over keys and values already computed; they may have batch
+    /// 1 for any batch of queries.
+    pub fn attend(&self, query: &Tensor, kv: &KeyValues, mask: Option<&Tensor>) -> Result<Tensor> {
         let (b, sq, dim) = query.dims3()?;
         let q = self.split_heads(&self.q.forward(query)?)?;
-        let k = self.split_heads(&self.k.forward(context)?)?;
-        let v = self.split_heads(&self.v.forward(context)?)?;
+        let (k, v) = if kv.keys.dim(0)? == b {
+            (kv.keys.clone(), kv.values.clone())
+        } else {
+            let (_, h, sk, hd) = kv.keys.dims4()?;
+            (
+                kv.keys.broadcast_as((b, h, sk, hd))?.contiguous()?,
+                kv.values.broadcast_as((b, h, sk, hd))?.contiguous()?,
+            )
+        };
         let scale = 1.0 / (self.head_dim as f64).sqrt();
         let mut scores = (q.matmul(&k.transpose(2, 3)?.contiguous()?)? * scale)?;
         if let Some(mask) = mask {
@@ -68,6 +89,45 @@ impl Attention {
         let weights = candle_nn::ops::softmax(&scores, D::Minus1)?;
         let out = weights.matmul(&v)?.transpose(1, 2)?.reshape((b, sq, dim))?;
         self.o.forward(&out)
+    }
+
+    /// Causal self-attention of new positions `x` `[b, t, dim]` over the cached past
+    /// positions and themselves; their keys and values are appended to `cache`.
+    pub fn attend_cached(&self, x: &Tensor, cache: &mut Option<KeyValues>) -> Result<Tensor> {
+        let new = self.key_values(x)?;
+        let past = cache.as_ref().map_or(Ok(0), |c| c.keys.dim(2))?;
+        let all = match cache.take() {
+            Some(old) => KeyValues {
+                keys: Tensor::cat(&[&old.keys, &new.keys], 2)?,
+                values: Tensor::cat(&[&old.values, &new.values], 2)?,
+            },
+            None => new,
+        };
+        let t = x.dim(1)?;
+        let mask = (t > 1)
+            .then(|| causal_mask_after(past, t, x.device()))
+            .transpose()?;
+        let out = self.attend(x, &all, mask.as_ref())?;
+        *cache = Some(all);
+        Ok(out)
+    }
+}
+
+/// Keys and values an attention layer has computed, `[b, heads, s, head_dim]` each: the
+/// past positions of a self-attention, or the whole context of a cross-attention.
+#[derive(Debug, Clone)]
+pub struct KeyValues {
+    pub keys: Tensor,
+    pub values: Tensor,
+}
+
+impl KeyValues {
+    /// Keeps the batch rows `rows` (u32 indices), in that order.
+    pub fn select_rows(&self, rows: &Tensor) -> Result<Self> {
+        Ok(Self {
+            keys: self.keys.index_select(rows, 0)?,
+            values: self.values.index_select(rows, 0)?,
+        })
     }
 }
 
@@ -150,6 +210,31 @@ impl ResidualAttention {
         };
         x + out
     }
+
+    /// [`Self::forward`] as self-attention over cached past positions (see
+    /// [`Attention::attend_cached`]).
+    pub fn forward_self_cached(&self, x: &Tensor, cache: &mut Option<KeyValues>) -> Result<Tensor> {
+        x + self.attn.attend_cached(&self.norm.forward(x)?, cache)?
+    }
+
+    /// [`Self::forward`] as cross-attention whose context keys and values are computed
+    /// on the first call and reused after.
+    pub fn forward_cross_cached(
+        &self,
+        x: &Tensor,
+        context: &Tensor,
+        cache: &mut Option<KeyValues>,
+    ) -> Result<Tensor> {
+        if cache.is_none() {
+            *cache = Some(self.attn.key_values(context)?);
+        }
+        let Some(kv) = cache.as_ref() else {
+            return Err(candle_core::Error::Msg(
+                "cross-attention cache not filled".into(),
+            ));
+        };
+        x + self.attn.attend(&self.norm.forward(x)?, kv, None)?
+    }
 }
 
 /// Pre-norm residual feed-forward: `x + ffn(norm(x))`. Keys: `norm`, `ffn`.
@@ -182,10 +267,16 @@ pub fn key_padding_mask(valid: &Tensor) -> Result<Tensor> {
 
 /// Additive causal mask `[1, 1, s, s]`: position i sees positions ≤ i.
 pub fn causal_mask(s: usize, device: &Device) -> Result<Tensor> {
-    let values: Vec<f32> = (0..s)
-        .flat_map(|i| (0..s).map(move |j| if j <= i { 0.0 } else { MASKED as f32 }))
+    causal_mask_after(0, s, device)
+}
+
+/// Additive causal mask `[1, 1, t, past + t]` for `t` new positions after `past`
+/// cached ones: new position i sees every past position and new positions ≤ i.
+pub fn causal_mask_after(past: usize, t: usize, device: &Device) -> Result<Tensor> {
+    let values: Vec<f32> = (0..t)
+        .flat_map(|i| (0..past + t).map(move |j| if j <= past + i { 0.0 } else { MASKED as f32 }))
         .collect();
-    Tensor::from_vec(values, (1, 1, s, s), device)
+    Tensor::from_vec(values, (1, 1, t, past + t), device)
 }
 
 /// Sinusoidal encoding of real values: `[b, s]` → `[b, s, dim]`, with wavelengths

@@ -15,11 +15,13 @@
 pub mod config;
 pub mod data;
 pub mod decoder;
+pub mod demo_model;
 pub mod encoder;
 pub mod enroll;
 pub mod extractor;
 pub mod losses;
 pub mod optim;
+pub mod personalization;
 pub mod run_state;
 pub mod synthetic;
 pub mod train;

@@ -372,11 +372,11 @@ fn pipeline_trains_resumes_enrolls_unseen_subjects_and_describes() {
     }
     let accuracy = nearest_prototype_accuracy(&queries, &prototypes, &truth);
     eprintln!("unseen 5-shot accuracy {accuracy}");
-    // Runs vary (0.52–0.73 seen on a loaded 2-core machine: training is not bit-for-bit
-    // deterministic across thread schedules); 0.45 is over three standard deviations
-    // above chance for these 60 queries.
+    // Training is deterministic (seeded initialization, seeded batches): this run
+    // gives 0.78 on these 60 queries. The bound leaves room for numeric changes that
+    // move it a little, and is still far above chance.
     assert!(
-        accuracy > 0.45,
+        accuracy > 0.6,
         "5-shot unseen subjects, chance 0.25: {accuracy}"
     );
 

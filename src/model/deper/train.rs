@@ -15,8 +15,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +50,11 @@ pub struct TrainConfig {
     /// AdamW learning rate of stages 1 and 2 (paper: 1e-4).
     pub lr: f64,
     pub base_batch: usize,
+    /// Share of base-stage sequences whose `<subj>` slot holds their own description's
+    /// mean word embedding (see [`Captioner::text_slot`]); the rest keep the token's
+    /// embedding, the generic mode. 0 trains the slot as a plain token, as the paper
+    /// can with a large instruction-tuned model.
+    pub base_slot_conditioning: f64,
     /// P subjects × K trials per DEPER batch.
     pub subjects_per_batch: usize,
     pub trials_per_subject: usize,
@@ -68,6 +73,7 @@ impl Default for TrainConfig {
             base_lr: 1e-3,
             lr: 1e-4,
             base_batch: 16,
+            base_slot_conditioning: 0.5,
             subjects_per_batch: 4,
             trials_per_subject: 4,
         }
@@ -90,7 +96,7 @@ impl TrainConfig {
                     heads: 4,
                     max_positions: 64,
                     image: ImageEncoderConfig {
-                        image_size: 64,
+                        image_size: 48,
                         channels: vec![16, 32, 64],
                     },
                     ..CaptionerConfig::default()
@@ -104,9 +110,9 @@ impl TrainConfig {
                     max_text_tokens: 48,
                     ..DeperConfig::default()
                 },
-                base_epochs: 15,
-                stage1_epochs: 30,
-                stage2_epochs: 5,
+                base_epochs: 10,
+                stage1_epochs: 20,
+                stage2_epochs: 8,
                 base_lr: 2e-3,
                 lr: 1e-3,
                 ..base
@@ -240,7 +246,13 @@ fn train_base(
     let mut opt = AdamW::new(trainable_vars(&store), cfg.base_lr)?;
     let start = resume(out, stage, &store, &mut opt)?;
     let mut images = ImageCache::new(ccfg.image.image_size);
-    let step = |trials: &Trials, batch: &[usize], images: &mut ImageCache| -> Result<Tensor> {
+    // `fill`: draws which sequences get a text slot (training); `None` for validation,
+    // which measures the generic mode.
+    let step = |trials: &Trials,
+                batch: &[usize],
+                images: &mut ImageCache,
+                fill: Option<&mut ChaCha8Rng>|
+     -> Result<Tensor> {
         let pixels = batch
             .iter()
             .map(|&i| images.get(&trials.image_path(i), device))
@@ -251,7 +263,17 @@ fn train_base(
             .collect();
         let seq = sequence_batch(&tokenizer, &ccfg.prompt, &texts, ccfg.max_positions, device)?;
         let tokens = model.encode_image(&Tensor::stack(&pixels, 0)?)?;
-        Ok(model.description_loss(&tokens, &seq, tokenizer.subj_id, None)?)
+        let slot = match fill {
+            Some(rng) if cfg.base_slot_conditioning > 0.0 => {
+                let fill: Vec<bool> = batch
+                    .iter()
+                    .map(|_| rng.gen_bool(cfg.base_slot_conditioning.min(1.0)))
+                    .collect();
+                Some(model.text_slot(&seq, tokenizer.subj_id, &fill)?)
+            }
+            _ => None,
+        };
+        Ok(model.description_loss(&tokens, &seq, tokenizer.subj_id, slot.as_ref())?)
     };
     for epoch in start..cfg.base_epochs {
         let clock = Instant::now();
@@ -259,8 +281,9 @@ fn train_base(
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed + epoch as u64));
         let batches: Vec<&[usize]> = order.chunks(cfg.base_batch.max(1)).collect();
         let mut totals = Totals::default();
+        let mut fill_rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5107 ^ epoch as u64);
         for (b, batch) in batches.iter().enumerate() {
-            let loss = step(train, batch, &mut images)?;
+            let loss = step(train, batch, &mut images, Some(&mut fill_rng))?;
             let value = loss.to_scalar::<f32>()?;
             opt.backward_step(&loss)?;
             totals.loss += f64::from(value);
@@ -277,7 +300,7 @@ fn train_base(
         let mut val_totals = Totals::default();
         let val_order: Vec<usize> = (0..val.records.len()).collect();
         for batch in val_order.chunks(cfg.base_batch.max(1)) {
-            val_totals.loss += f64::from(step(val, batch, &mut images)?.to_scalar::<f32>()?);
+            val_totals.loss += f64::from(step(val, batch, &mut images, None)?.to_scalar::<f32>()?);
             val_totals.batches += 1;
         }
         save_checkpoint(out, stage, &store, &opt, epoch + 1)?;
