@@ -106,7 +106,9 @@ fn input() -> egui::RawInput {
 /// One frame: the screen's UI pass and the tessellation of what it drew.
 fn frame(ctx: &egui::Context, state: &mut ReplayState) -> usize {
     let mut commands = CommandQueue::default();
-    let output = ctx.run_ui(input(), |ui| replay_ui(ui, state, &mut commands));
+    let mut output = ctx.run_ui(input(), |ui| replay_ui(ui, state, &mut commands));
+    // No renderer here: the textures are not uploaded.
+    output.textures_delta.clear();
     ctx.tessellate(output.shapes, output.pixels_per_point).len()
 }
 
