@@ -79,9 +79,9 @@ mod tests {
         let density = density(&heat, [40, 20]);
         let at = |x: usize, y: usize| density[y * 40 + x];
         assert!(at(30, 10) > 2.5 * at(10, 10));
-        assert_eq!(at(20, 0), at(20, 0).max(0.0));
-        // Three sigmas out (12 px at 40 px wide) nothing is added.
-        assert_eq!(at(0, 10), 0.0, "beyond 3 sigma");
+        // Three sigmas out (rows above y = 0.2) nothing is added; just inside, something.
+        assert_eq!(at(10, 0), 0.0, "beyond 3 sigma");
+        assert!(at(10, 4) > 0.0, "within 3 sigma");
         let pixels = render(&heat, [40, 20]);
         let brightest = pixels
             .iter()
@@ -89,7 +89,11 @@ mod tests {
             .max_by(|a, b| a.1[3].total_cmp(&b.1[3]).then(a.1[1].total_cmp(&b.1[1])))
             .unwrap()
             .0;
-        assert_eq!((brightest % 40) / 10, 2, "peak in the right half");
+        let x = brightest % 40;
+        assert!(
+            (28..=31).contains(&x),
+            "peak at the heavier kernel (x = 30), found {x}"
+        );
     }
 
     #[test]
