@@ -36,7 +36,18 @@ impl App {
 
     /// The app eframe runs, with its settings restored from eframe's storage.
     pub fn from_creation_context(cc: &eframe::CreationContext<'_>, startup: Startup) -> Self {
-        Self::new(Settings::from_storage(cc.storage), startup)
+        let mut app = Self::new(Settings::from_storage(cc.storage), startup);
+        if let Some(render_state) = &cc.wgpu_render_state {
+            app.install_gpu_resources(render_state);
+        }
+        app
+    }
+
+    /// Puts the app's shader pipelines (the replay heat map) into the wgpu renderer's
+    /// callback resources; the app's own views use them from then on.
+    pub fn install_gpu_resources(&mut self, render_state: &eframe::egui_wgpu::RenderState) {
+        super::replay::heatmap::gpu::install(render_state);
+        self.state.replay.heatmap_gpu = true;
     }
 
     pub fn state(&self) -> &AppState {
@@ -53,6 +64,7 @@ impl App {
         let ctx = ui.ctx().clone();
         self.receive_worker_events(&ctx);
         self.receive_session_events(&ctx);
+        super::replay::receive_events(&mut self.state.replay, &ctx);
 
         panels::top_bar::top_bar_ui(ui, &self.state, &mut self.commands);
         panels::status_bar::status_bar_ui(ui, self.state.notice.as_deref(), &mut self.commands);
@@ -62,6 +74,9 @@ impl App {
             }
             Screen::Study => panels::study_ui(ui, &self.state, &mut self.commands),
             Screen::Session => session::session_ui(ui, &mut self.state, &mut self.commands),
+            Screen::Replay => {
+                super::replay::screen::replay_ui(ui, &mut self.state.replay, &mut self.commands);
+            }
         }
         let study = self.state.study.loaded().map(|open| &open.loaded);
         session::presentation::presentation_viewport(

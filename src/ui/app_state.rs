@@ -19,6 +19,8 @@ pub enum Screen {
     Study,
     /// Running a recording session: setup, calibration, live monitor.
     Session,
+    /// Replaying recorded sessions (see `ui::replay`).
+    Replay,
 }
 
 /// Everything the UI shows that is not remembered between runs.
@@ -36,6 +38,8 @@ pub struct AppState {
     pub path_input: String,
     /// The recording session screens (setup, calibration, presentation, monitor).
     pub session: crate::ui::session::SessionState,
+    /// The Replay screen.
+    pub replay: crate::ui::replay::state::ReplayState,
 }
 
 /// The study the app is showing.

@@ -21,6 +21,8 @@ pub enum Command {
     DismissNotice,
     /// A request of the session screens (handled in `ui::session`).
     Session(crate::ui::session::SessionCommand),
+    /// Something for the Replay screen (handled in `ui::replay`).
+    Replay(crate::ui::replay::ReplayCommand),
 }
 
 /// Commands sent during a frame, applied in order after it.

@@ -54,6 +54,9 @@ impl App {
             Command::ForgetRecentStudy(path) => self.settings.forget_study(&path),
             Command::DismissNotice => self.state.notice = None,
             Command::Session(command) => self.handle_session_command(ctx, command),
+            Command::Replay(command) => {
+                crate::ui::replay::handle_command(&mut self.state.replay, ctx, command);
+            }
         }
     }
 

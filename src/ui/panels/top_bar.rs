@@ -50,6 +50,13 @@ fn screen_switcher_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Comman
     {
         commands.send(Command::ShowScreen(Screen::Session));
     }
+    if ui
+        .selectable_label(state.screen == Screen::Replay, "Replay")
+        .on_hover_text("Play recorded sessions back")
+        .clicked()
+    {
+        commands.send(Command::ShowScreen(Screen::Replay));
+    }
 }
 
 fn actions_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut CommandQueue) {

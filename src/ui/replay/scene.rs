@@ -1,0 +1,238 @@
+//! Drawing the stimulus views: the image, the heat map (a paint callback running the
+//! WGSL shader), saccade lines, numbered fixations sized by how long they have lasted,
+//! and the gaze point, for each subject in its colour. Only what is visible at the
+//! playhead is drawn, found by binary search in the prepared scanpaths.
+
+use eframe::egui_wgpu;
+
+use super::data::ReplayTrial;
+use super::heatmap::gpu::HeatmapCallback;
+use super::heatmap::{HeatmapInput, density_size_px, push_kernels, sigma_on_image};
+use super::state::{Layout, OpenSubject, ReplayState, StimulusTexture, ViewOptions};
+
+/// Only the latest this many fixations of a view carry their number (the rest would be
+/// unreadable anyway).
+pub const MAX_NUMBERED_FIXATIONS: usize = 60;
+
+/// A gaze point older than this is not shown (the eyes were not tracked).
+pub const MAX_GAZE_GAP_MS: f32 = 50.0;
+
+/// The radius of a fixation's disc, points, after `elapsed_ms`, in a view `scale`
+/// times the reference size.
+pub fn fixation_radius_pt(elapsed_ms: f32, scale: f32) -> f32 {
+    (4.0 + 0.6 * elapsed_ms.max(0.0).sqrt()) * scale
+}
+
+/// Draws the views of the chosen trial into `rect`; returns the area they cover.
+pub fn views_ui(ui: &mut egui::Ui, state: &ReplayState) -> egui::Rect {
+    let trials = state.current_trials();
+    let rect = ui.available_rect_before_wrap();
+    let groups: Vec<Vec<(&OpenSubject, &ReplayTrial)>> = match state.layout {
+        Layout::SideBySide => trials.iter().map(|entry| vec![*entry]).collect(),
+        Layout::Overlay => vec![trials.clone()],
+    };
+    let n = groups.len().max(1) as f32;
+    let gap = 8.0;
+    let width = (rect.width() - gap * (n - 1.0)) / n;
+    for (index, group) in groups.iter().enumerate() {
+        let min = egui::pos2(rect.min.x + index as f32 * (width + gap), rect.min.y);
+        let column = egui::Rect::from_min_size(min, egui::vec2(width, rect.height()));
+        let mut column_ui = ui.new_child(
+            egui::UiBuilder::new()
+                .max_rect(column)
+                .layout(egui::Layout::top_down(egui::Align::Center)),
+        );
+        view_ui(&mut column_ui, state, group, index as u64);
+    }
+    ui.allocate_rect(rect, egui::Sense::hover());
+    rect
+}
+
+/// One view: captions (one per subject), then the stimulus with its overlays.
+fn view_ui(
+    ui: &mut egui::Ui,
+    state: &ReplayState,
+    entries: &[(&OpenSubject, &ReplayTrial)],
+    key: u64,
+) {
+    let t_ms = state.playback.time_ms;
+    let trail_ms = state.view.trail_s.map(|s| s * 1000.0);
+    for (subject, trial) in entries {
+        let path = &trial.scanpath;
+        let shown = path.started_count(t_ms)
+            - path
+                .first_in_trail(t_ms, trail_ms)
+                .min(path.started_count(t_ms));
+        ui.colored_label(
+            subject.color,
+            format!(
+                "{}: {shown} of {} fixations",
+                subject.session.subject,
+                path.fixations.len()
+            ),
+        );
+    }
+    let Some((_, first)) = entries.first() else {
+        return;
+    };
+    let area = ui.available_rect_before_wrap();
+    let texture = state.textures.get(&first.image);
+    let aspect = match texture {
+        Some(StimulusTexture::Ready(t)) => t.aspect_ratio(),
+        _ => placement_aspect(entries),
+    };
+    let image_rect = fit(area, aspect);
+    let painter = ui.painter_at(area);
+    match texture {
+        Some(StimulusTexture::Ready(t)) => {
+            painter.image(
+                t.id(),
+                image_rect,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                egui::Color32::WHITE,
+            );
+        }
+        Some(StimulusTexture::Failed(message)) => {
+            painter.rect_filled(image_rect, 0.0, ui.visuals().extreme_bg_color);
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        }
+        Some(StimulusTexture::Pending) | None => {
+            painter.rect_filled(image_rect, 0.0, ui.visuals().extreme_bg_color);
+        }
+    }
+    if state.view.heatmap.enabled {
+        heatmap_ui(ui, state, entries, image_rect, key);
+    }
+    let scale = (image_rect.width() / 600.0).clamp(0.8, 2.0);
+    for (subject, trial) in entries {
+        scanpath_shapes(
+            &painter,
+            &state.view,
+            trial,
+            subject.color,
+            image_rect,
+            t_ms,
+            scale,
+        );
+    }
+    ui.allocate_rect(area, egui::Sense::hover());
+}
+
+fn heatmap_ui(
+    ui: &mut egui::Ui,
+    state: &ReplayState,
+    entries: &[(&OpenSubject, &ReplayTrial)],
+    image_rect: egui::Rect,
+    key: u64,
+) {
+    let Some((subject, first)) = entries.first() else {
+        return;
+    };
+    if !state.heatmap_gpu {
+        ui.weak("The heat map needs the wgpu renderer.");
+        return;
+    }
+    let t_ms = state.playback.time_ms;
+    let trail_ms = state.view.trail_s.map(|s| s * 1000.0);
+    let mut kernels = Vec::new();
+    for (_, trial) in entries {
+        let first_shown = trial.scanpath.first_in_trail(t_ms, trail_ms);
+        push_kernels(&trial.scanpath, first_shown, t_ms, &mut kernels);
+    }
+    let settings = state.view.heatmap;
+    let input = HeatmapInput {
+        kernels,
+        sigma_image: sigma_on_image(
+            settings.sigma_deg,
+            &subject.session.screen,
+            &first.placement,
+        ),
+        opacity: settings.opacity,
+        color_map: settings.color_map,
+    };
+    let size = image_rect.size() * ui.ctx().pixels_per_point();
+    let callback = HeatmapCallback {
+        key,
+        input,
+        density_size_px: density_size_px([size.x.round() as u32, size.y.round() as u32]),
+    };
+    ui.painter().add(egui_wgpu::Callback::new_paint_callback(
+        image_rect, callback,
+    ));
+}
+
+fn scanpath_shapes(
+    painter: &egui::Painter,
+    view: &ViewOptions,
+    trial: &ReplayTrial,
+    color: egui::Color32,
+    image_rect: egui::Rect,
+    t_ms: f32,
+    scale: f32,
+) {
+    let path = &trial.scanpath;
+    let to_screen = |p: [f32; 2]| image_rect.min + egui::vec2(p[0], p[1]) * image_rect.size();
+    let started = path.started_count(t_ms);
+    let first = path
+        .first_in_trail(t_ms, view.trail_s.map(|s| s * 1000.0))
+        .min(started);
+    let shown = &path.fixations[first..started];
+    if view.saccades && shown.len() > 1 {
+        let points: Vec<egui::Pos2> = shown.iter().map(|f| to_screen(f.center_image)).collect();
+        painter.add(egui::Shape::line(
+            points,
+            egui::Stroke::new(1.5 * scale, color.gamma_multiply(0.85)),
+        ));
+    }
+    if view.fixations {
+        let fill = color.gamma_multiply(0.35);
+        let stroke = egui::Stroke::new(1.5, color);
+        let numbered_from = shown.len().saturating_sub(MAX_NUMBERED_FIXATIONS);
+        for (offset, fixation) in shown.iter().enumerate() {
+            let center = to_screen(fixation.center_image);
+            let radius = fixation_radius_pt(fixation.elapsed_ms(t_ms), scale);
+            painter.circle(center, radius, fill, stroke);
+            if offset >= numbered_from {
+                painter.text(
+                    center,
+                    egui::Align2::CENTER_CENTER,
+                    (first + offset + 1).to_string(),
+                    egui::FontId::proportional(11.0 * scale.max(1.0)),
+                    egui::Color32::WHITE,
+                );
+            }
+        }
+    }
+    if view.gaze_point
+        && let Some(point) = path.gaze_at(t_ms, MAX_GAZE_GAP_MS)
+    {
+        let center = to_screen(point);
+        painter.circle_stroke(center, 5.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
+        painter.circle_stroke(center, 3.5, egui::Stroke::new(1.5, color));
+    }
+}
+
+/// The image's width over height on the screen, from where it was shown.
+fn placement_aspect(entries: &[(&OpenSubject, &ReplayTrial)]) -> f32 {
+    let Some((subject, trial)) = entries.first() else {
+        return 4.0 / 3.0;
+    };
+    let [x0, y0, x1, y1] = trial.placement.rect_display;
+    let (w, h) = subject.session.screen.resolution_px;
+    ((x1 - x0) * w as f32) / ((y1 - y0) * h as f32).max(1.0)
+}
+
+/// The largest rectangle of `aspect` centred in `area`.
+pub fn fit(area: egui::Rect, aspect: f32) -> egui::Rect {
+    let aspect = if aspect.is_finite() && aspect > 0.0 {
+        aspect
+    } else {
+        1.0
+    };
+    let size = if area.width() / area.height().max(1.0) > aspect {
+        egui::vec2(area.height() * aspect, area.height())
+    } else {
+        egui::vec2(area.width(), area.width() / aspect)
+    };
+    egui::Rect::from_center_size(area.center(), size)
+}
