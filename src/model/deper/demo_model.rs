@@ -1,6 +1,6 @@
 //! The demo model: a simulated cohort and the DEPER model trained on it, kept together
-//! in one cache folder so `scanscribe demo`, the evaluation commands and the app all use
-//! the same model, trained once on first need.
+//! in one cache folder, trained once on first need, so that `scanscribe demo` and the
+//! app's enrollment screen (not built yet) share one model.
 //!
 //! Layout of the folder (default [`default_demo_dir`]):
 //! - `demo.json`: the [`DemoSpec`] it was built with and whether training finished;
