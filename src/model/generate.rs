@@ -342,7 +342,7 @@ fn next_log_probs(
 }
 
 /// The `k` best `(token, log p)`, ties to the lower id.
-fn top_k(log_probs: &[f32], k: usize) -> Vec<(u32, f32)> {
+pub(crate) fn top_k(log_probs: &[f32], k: usize) -> Vec<(u32, f32)> {
     let mut order: Vec<(u32, f32)> = log_probs
         .iter()
         .enumerate()

@@ -13,7 +13,7 @@ use super::model::Qwen2Vl;
 use super::rope::ImageGrid;
 use super::text::KvCache;
 use crate::model::error::Result;
-use crate::model::generate::GenerateOptions;
+use crate::model::generate::{GenerateOptions, top_k};
 
 /// What to generate from: the prompt ids, the image tokens `[1, rows, cols, hidden]`,
 /// the subject embedding `[1, hidden]` and its token id.
@@ -153,18 +153,6 @@ pub fn generate_ids(
 fn log_softmax_rows(logits: &Tensor) -> Result<Vec<Vec<f32>>> {
     let last = logits.squeeze(1)?;
     Ok(candle_nn::ops::log_softmax(&last, D::Minus1)?.to_vec2::<f32>()?)
-}
-
-/// The `k` best `(token, log p)`, ties to the lower id.
-fn top_k(log_probs: &[f32], k: usize) -> Vec<(u32, f32)> {
-    let mut order: Vec<(u32, f32)> = log_probs
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| (i as u32, p))
-        .collect();
-    order.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    order.truncate(k);
-    order
 }
 
 /// One token drawn from `softmax(log p / temperature)` restricted to the top-p nucleus.
