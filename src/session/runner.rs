@@ -498,23 +498,8 @@ impl<'a> Runner<'a> {
                 self.log(Some(&trial.id), EventKind::DictationStart)?;
                 let dictation = Dictation::from_wav_file(&wav, &out, realtime)?;
                 // The subject speaks until the recording ends or the maximum length.
-                let deadline_us = self.options.clock.now_us()
-                    + i64::try_from(Self::ms(max_length_ms).as_micros()).unwrap_or(i64::MAX);
-                while !dictation.input_finished() && self.options.clock.now_us() < deadline_us {
-                    self.wait_and_record(self.options.poll_interval, None)?;
-                }
-                let summary = dictation.stop()?;
-                self.log(Some(&trial.id), EventKind::DictationStop)?;
-                Ok(TrialDescription {
-                    text: String::new(),
-                    source: DescriptionSource::Dictated,
-                    edited: false,
-                    audio: Some(AudioInfo {
-                        file: "audio.wav".into(),
-                        first_sample_us: summary.first_sample_us,
-                        duration_ms: summary.duration_ms(),
-                        dropped_input_samples: summary.dropped_input_samples,
-                    }),
+                self.finish_dictation(&trial.id, dictation, max_length_ms, &mut |d| {
+                    d.input_finished()
                 })
             }
         }
@@ -546,13 +531,27 @@ impl<'a> Runner<'a> {
         };
         self.log(Some(&trial.id), EventKind::DictationStart)?;
         subject.dictation_started(trial, index, dictation.level());
+        self.finish_dictation(&trial.id, dictation, max_length_ms, &mut |_| {
+            subject.dictation_done()
+        })
+    }
+
+    /// Records until `done` says so or `max_length_ms` has passed, then stops the
+    /// dictation, logs it and describes its audio file.
+    fn finish_dictation(
+        &mut self,
+        trial_id: &str,
+        dictation: Dictation,
+        max_length_ms: u32,
+        done: &mut dyn FnMut(&Dictation) -> bool,
+    ) -> Result<TrialDescription, RunError> {
         let deadline_us = self.options.clock.now_us()
             + i64::try_from(Self::ms(max_length_ms).as_micros()).unwrap_or(i64::MAX);
-        while !subject.dictation_done() && self.options.clock.now_us() < deadline_us {
+        while !done(&dictation) && self.options.clock.now_us() < deadline_us {
             self.wait_and_record(self.options.poll_interval, None)?;
         }
         let summary = dictation.stop()?;
-        self.log(Some(&trial.id), EventKind::DictationStop)?;
+        self.log(Some(trial_id), EventKind::DictationStop)?;
         Ok(TrialDescription {
             text: String::new(),
             source: DescriptionSource::Dictated,
