@@ -4,7 +4,9 @@
 //! each frame; the GPU work is not part of this figure). A frame is the whole screen's
 //! `ui` pass plus tessellation, measured on this thread's CPU time (target ≤ 8 ms on
 //! one core). Loading (fixations, decimated trace) happens once, before; its time is
-//! printed.
+//! printed. The settled fixations are tessellated once and cached
+//! (`ui::replay::settled_mesh`); the `playing` and `seeking` cases measure extending
+//! that cache as playback goes on, and a frame that has to rebuild it.
 //!
 //! Run: `cargo bench --bench replay` (`-- --quick` for a short run).
 #![allow(clippy::unwrap_used)]
@@ -21,6 +23,7 @@ use scanscribe::fixation::ImagePlacement;
 use scanscribe::study::ScreenGeometry;
 use scanscribe::ui::command::CommandQueue;
 use scanscribe::ui::replay::data::{ReplaySession, trial_from_samples};
+use scanscribe::ui::replay::settled_mesh::SettledMeshes;
 use scanscribe::ui::replay::state::{Layout, ReplayState, StimulusTexture};
 use scanscribe::ui::replay::{add_session, screen::replay_ui};
 use synth::{SynthOptions, generate};
@@ -138,6 +141,40 @@ fn replay_frames(c: &mut Criterion) {
             });
         });
     }
+    // Playing: the playhead moves a 60 Hz frame each time, so the settled meshes are
+    // extended rather than rebuilt (from mid-trial, wrapping back there at the end).
+    state.layout = Layout::SideBySide;
+    state.view.trail_s = None;
+    let half_ms = state.duration_ms() / 2.0;
+    state.playback.time_ms = half_ms;
+    group.bench_function("side_by_side_all_playing_cpu", |b| {
+        b.iter_custom(|iterations| {
+            let start = thread_cpu_time();
+            for _ in 0..iterations {
+                state.playback.time_ms += 1000.0 / 60.0;
+                if state.playback.time_ms > state.duration_ms() {
+                    state.playback.time_ms = half_ms;
+                }
+                black_box(frame(&ctx, &mut state));
+            }
+            thread_cpu_time() - start
+        });
+    });
+    // Worst case: every frame starts with an empty cache, so all fixations are
+    // tessellated again (what one frame after a seek back or a window resize costs).
+    state.playback.time_ms = state.duration_ms();
+    group.bench_function("side_by_side_all_uncached_cpu", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                state.settled_meshes = SettledMeshes::default();
+                let start = thread_cpu_time();
+                black_box(frame(&ctx, &mut state));
+                total += thread_cpu_time() - start;
+            }
+            total
+        });
+    });
     group.finish();
 }
 

@@ -5,9 +5,10 @@
 //! beside, and exports (the view as PNG, the fixations as CSV).
 //!
 //! Layout: `data` reads a session (worker side, no egui), `scanpath` is what a frame
-//! looks up, `heatmap` the heat map (settings, CPU reference, GPU pipelines), `state`
-//! the screen's state, `worker` its background jobs, `screen` and `scene` the drawing,
-//! `export` the files written. [`handle_command`] applies [`ReplayCommand`]s and
+//! looks up, `settled_mesh` the tessellated fixations that no longer change, `heatmap`
+//! the heat map (settings, CPU reference, GPU pipelines), `state` the screen's state,
+//! `worker` its background jobs, `screen` and `scene` the drawing, `export` the files
+//! written. [`handle_command`] applies [`ReplayCommand`]s and
 //! [`receive_events`] takes in finished jobs; nothing here blocks the UI thread.
 
 pub mod data;
@@ -16,6 +17,7 @@ pub mod heatmap;
 pub mod scanpath;
 pub mod scene;
 pub mod screen;
+pub mod settled_mesh;
 pub mod state;
 pub mod worker;
 

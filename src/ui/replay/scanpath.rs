@@ -57,6 +57,12 @@ impl Scanpath {
         self.fixations.partition_point(|f| f.start_ms <= t_ms)
     }
 
+    /// How many fixations have ended at `t_ms` (they are the first ones: fixations do
+    /// not overlap, so their ends are in order too).
+    pub fn settled_count(&self, t_ms: f32) -> usize {
+        self.fixations.partition_point(|f| f.end_ms <= t_ms)
+    }
+
     /// The first fixation still visible with a trail of `trail_ms` (`None`: everything
     /// from the start): fixations that ended before `t_ms - trail_ms` are hidden.
     pub fn first_in_trail(&self, t_ms: f32, trail_ms: Option<f32>) -> usize {
@@ -101,6 +107,8 @@ mod tests {
         assert_eq!(path.started_count(-1.0), 0);
         assert_eq!(path.started_count(250.0), 2);
         assert_eq!(path.started_count(5000.0), 3);
+        assert_eq!(path.settled_count(250.0), 1);
+        assert_eq!(path.settled_count(600.0), 2);
         assert_eq!(path.first_in_trail(800.0, None), 0);
         assert_eq!(path.first_in_trail(800.0, Some(300.0)), 1);
         assert_eq!(path.fixations[1].elapsed_ms(400.0), 150.0);

@@ -8,7 +8,8 @@ use eframe::egui_wgpu;
 use super::data::ReplayTrial;
 use super::heatmap::gpu::HeatmapCallback;
 use super::heatmap::{HeatmapInput, density_size_px, push_kernels, sigma_on_image};
-use super::state::{Layout, OpenSubject, ReplayState, StimulusTexture, ViewOptions};
+use super::settled_mesh::{SettledKey, SettledLook};
+use super::state::{Layout, OpenSubject, ReplayState, StimulusTexture};
 
 /// Only the latest this many fixations of a view carry their number (the rest would be
 /// unreadable anyway).
@@ -106,13 +107,7 @@ fn view_ui(
     let scale = (image_rect.width() / 600.0).clamp(0.8, 2.0);
     for (subject, trial) in entries {
         scanpath_shapes(
-            &painter,
-            &state.view,
-            trial,
-            subject.color,
-            image_rect,
-            t_ms,
-            scale,
+            &painter, state, key, subject, trial, image_rect, t_ms, scale,
         );
     }
     ui.allocate_rect(area, egui::Sense::hover());
@@ -161,42 +156,77 @@ fn heatmap_ui(
     ));
 }
 
+/// One subject's marks: the settled part from the mesh cache, then the fixation in
+/// progress (growing), the numbers of the latest fixations and the gaze point.
+#[allow(clippy::too_many_arguments)]
 fn scanpath_shapes(
     painter: &egui::Painter,
-    view: &ViewOptions,
+    state: &ReplayState,
+    key: u64,
+    subject: &OpenSubject,
     trial: &ReplayTrial,
-    color: egui::Color32,
     image_rect: egui::Rect,
     t_ms: f32,
     scale: f32,
 ) {
+    let view = &state.view;
     let path = &trial.scanpath;
-    let to_screen = |p: [f32; 2]| image_rect.min + egui::vec2(p[0], p[1]) * image_rect.size();
     let started = path.started_count(t_ms);
     let first = path
         .first_in_trail(t_ms, view.trail_s.map(|s| s * 1000.0))
         .min(started);
-    let shown = &path.fixations[first..started];
-    if view.saccades && shown.len() > 1 {
-        let points: Vec<egui::Pos2> = shown.iter().map(|f| to_screen(f.center_image)).collect();
-        painter.add(egui::Shape::line(
-            points,
-            egui::Stroke::new(1.5 * scale, color.gamma_multiply(0.85)),
-        ));
+    let settled = path.settled_count(t_ms).clamp(first, started);
+    let look = SettledLook {
+        image_rect,
+        scale,
+        color: subject.color,
+        pixels_per_point: painter.ctx().pixels_per_point(),
+        fixations: view.fixations,
+        saccades: view.saccades,
+        first,
+    };
+    let cache_key = SettledKey {
+        view: key,
+        session: subject.session.root.clone(),
+        trial: trial.id.clone(),
+    };
+    let options = painter.ctx().tessellation_options(|o| *o);
+    let (lines, discs) = state
+        .settled_meshes
+        .meshes(cache_key, look, path, settled, options);
+    painter.add(egui::Shape::Mesh(lines));
+    painter.add(egui::Shape::Mesh(discs));
+    // The fixation in progress (at most one: fixations do not overlap).
+    let live = &path.fixations[settled..started];
+    if view.saccades && settled > first && !live.is_empty() {
+        let from = settled - 1;
+        let centers = path.fixations[from..started].iter().map(|f| f.center_image);
+        painter.add(look.saccades_through(centers));
     }
     if view.fixations {
-        let fill = color.gamma_multiply(0.35);
-        let stroke = egui::Stroke::new(1.5, color);
-        let numbered_from = shown.len().saturating_sub(MAX_NUMBERED_FIXATIONS);
-        for (offset, fixation) in shown.iter().enumerate() {
-            let center = to_screen(fixation.center_image);
+        for fixation in live {
             let radius = fixation_radius_pt(fixation.elapsed_ms(t_ms), scale);
-            painter.circle(center, radius, fill, stroke);
-            if offset >= numbered_from {
+            painter.add(look.disc(fixation.center_image, radius));
+        }
+        let numbered_from = started.saturating_sub(MAX_NUMBERED_FIXATIONS).max(first);
+        let numbered = &path.fixations[numbered_from..started];
+        let discs: Vec<(egui::Pos2, f32)> = numbered
+            .iter()
+            .map(|f| {
+                let radius = fixation_radius_pt(f.elapsed_ms(t_ms), scale);
+                (look.to_screen(f.center_image), radius)
+            })
+            .collect();
+        for (offset, &(center, _)) in discs.iter().enumerate() {
+            // A later disc over this one's centre hides its number, as if drawn on top.
+            let covered = discs[offset + 1..]
+                .iter()
+                .any(|&(later, radius)| later.distance(center) < radius);
+            if !covered {
                 painter.text(
                     center,
                     egui::Align2::CENTER_CENTER,
-                    (first + offset + 1).to_string(),
+                    (numbered_from + offset + 1).to_string(),
                     egui::FontId::proportional(11.0 * scale.max(1.0)),
                     egui::Color32::WHITE,
                 );
@@ -206,9 +236,9 @@ fn scanpath_shapes(
     if view.gaze_point
         && let Some(point) = path.gaze_at(t_ms, MAX_GAZE_GAP_MS)
     {
-        let center = to_screen(point);
+        let center = look.to_screen(point);
         painter.circle_stroke(center, 5.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
-        painter.circle_stroke(center, 3.5, egui::Stroke::new(1.5, color));
+        painter.circle_stroke(center, 3.5, egui::Stroke::new(1.5, subject.color));
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::data::{ReplaySession, ReplayTrial};
 use super::heatmap::HeatmapSettings;
+use super::settled_mesh::SettledMeshes;
 use super::worker::ReplayJobs;
 
 /// The colours subjects are drawn in, in the order they were opened.
@@ -114,6 +115,8 @@ pub struct ReplayState {
     pub heatmap_gpu: bool,
     /// Where the views were drawn last frame (points), for the PNG export.
     pub views_rect: Option<egui::Rect>,
+    /// The settled part of each view's scanpaths, tessellated once.
+    pub settled_meshes: SettledMeshes,
     pub jobs: ReplayJobs,
 }
 
