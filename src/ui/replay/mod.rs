@@ -5,13 +5,14 @@
 //! beside, and exports (the view as PNG, the fixations as CSV).
 //!
 //! Layout: `data` reads a session (worker side, no egui), `scanpath` is what a frame
-//! looks up, `settled_mesh` the tessellated fixations that no longer change, `heatmap`
-//! the heat map (settings, CPU reference, GPU pipelines), `state` the screen's state,
-//! `worker` its background jobs, `screen` and `scene` the drawing, `export` the files
-//! written. [`handle_command`] applies [`ReplayCommand`]s and
+//! looks up, `settled_mesh` the meshes of fixations that no longer change (discs from
+//! `disc_atlas`), `heatmap` the heat map (settings, CPU reference, GPU pipelines),
+//! `state` the screen's state, `worker` its background jobs, `screen` and `scene` the
+//! drawing, `export` the files written. [`handle_command`] applies [`ReplayCommand`]s and
 //! [`receive_events`] takes in finished jobs; nothing here blocks the UI thread.
 
 pub mod data;
+pub mod disc_atlas;
 pub mod export;
 pub mod heatmap;
 pub mod scanpath;

@@ -190,12 +190,12 @@ fn scanpath_shapes(
         session: subject.session.root.clone(),
         trial: trial.id.clone(),
     };
-    let options = painter.ctx().tessellation_options(|o| *o);
-    let (lines, discs) = state
+    let settled_meshes = state
         .settled_meshes
-        .meshes(cache_key, look, path, settled, options);
-    painter.add(egui::Shape::Mesh(lines));
-    painter.add(egui::Shape::Mesh(discs));
+        .meshes(painter.ctx(), cache_key, look, path, settled);
+    for shape in settled_meshes.shapes() {
+        painter.add(shape);
+    }
     // The fixation in progress (at most one: fixations do not overlap).
     let live = &path.fixations[settled..started];
     if view.saccades && settled > first && !live.is_empty() {
