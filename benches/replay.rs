@@ -23,7 +23,7 @@ use scanscribe::fixation::ImagePlacement;
 use scanscribe::study::ScreenGeometry;
 use scanscribe::ui::command::CommandQueue;
 use scanscribe::ui::replay::data::{ReplaySession, trial_from_samples};
-use scanscribe::ui::replay::settled_mesh::SettledMeshes;
+use scanscribe::ui::replay::disc_atlas::DiscAtlas;
 use scanscribe::ui::replay::state::{Layout, ReplayState, StimulusTexture};
 use scanscribe::ui::replay::{add_session, screen::replay_ui};
 use synth::{SynthOptions, generate};
@@ -167,7 +167,7 @@ fn replay_frames(c: &mut Criterion) {
         b.iter_custom(|iterations| {
             let mut total = Duration::ZERO;
             for _ in 0..iterations {
-                state.settled_meshes = SettledMeshes::default();
+                state.settled_meshes.clear_meshes();
                 let start = thread_cpu_time();
                 black_box(frame(&ctx, &mut state));
                 total += thread_cpu_time() - start;
@@ -176,6 +176,10 @@ fn replay_frames(c: &mut Criterion) {
         });
     });
     group.finish();
+    // Built once per display scale, on the first replay frame.
+    c.bench_function("replay_disc_atlas_build", |b| {
+        b.iter(|| black_box(DiscAtlas::new(1.5).cells.len()));
+    });
 }
 
 criterion_group!(benches, replay_frames);

@@ -12,7 +12,7 @@ pub const FILL_SHARE: f32 = 0.35;
 pub const RADIUS_STEP: f32 = 1.12;
 const SMALLEST_RADIUS_PX: f32 = 2.0;
 /// The largest cell is the first of the series at least this large.
-const LARGEST_RADIUS_PX: f32 = 256.0;
+const LARGEST_RADIUS_PX: f32 = 128.0;
 /// Empty pixels around each cell, so linear filtering never reads a neighbour.
 const PADDING_PX: usize = 2;
 const ATLAS_WIDTH_PX: usize = 2048;
@@ -75,12 +75,19 @@ impl DiscAtlas {
             let [x0, y0] = placed[index];
             let half = (side - 2 * PADDING_PX) as f32 / 2.0;
             let center = [x0 as f32 + side as f32 / 2.0, y0 as f32 + side as f32 / 2.0];
-            for y in y0..y0 + side {
-                for x in x0..x0 + side {
-                    let dx = x as f32 + 0.5 - center[0];
-                    let dy = y as f32 + 0.5 - center[1];
+            // Sides are even, so the disc is symmetric about both axes of the cell:
+            // one quadrant is computed and mirrored.
+            for i in 0..side / 2 {
+                for j in 0..side / 2 {
+                    let dx = x0 as f32 + i as f32 + 0.5 - center[0];
+                    let dy = y0 as f32 + j as f32 + 0.5 - center[1];
                     let alpha = disc_alpha((dx * dx + dy * dy).sqrt(), radius_px, ring_width_px);
-                    image[(x, y)] = egui::Color32::from_white_alpha((alpha * 255.0).round() as u8);
+                    let pixel = egui::Color32::from_white_alpha((alpha * 255.0).round() as u8);
+                    let (left, right) = (x0 + i, x0 + side - 1 - i);
+                    let (top, bottom) = (y0 + j, y0 + side - 1 - j);
+                    for (x, y) in [(left, top), (right, top), (left, bottom), (right, bottom)] {
+                        image[(x, y)] = pixel;
+                    }
                 }
             }
             let size = egui::vec2(ATLAS_WIDTH_PX as f32, height as f32);
@@ -136,14 +143,17 @@ mod tests {
         assert_eq!(alpha_at(0.0), (FILL_SHARE * 255.0).round() as u8);
         assert_eq!(alpha_at(cell.radius_px + 0.75), 255, "the ring");
         assert_eq!(alpha_at(cell.half_side_px - 0.5), 0, "outside");
+        for offset in [3.0, 9.5, cell.radius_px, cell.radius_px + 1.0] {
+            assert_eq!(alpha_at(offset), alpha_at(-offset), "mirrored at {offset}");
+        }
     }
 
     #[test]
     fn every_radius_in_range_has_a_cell_and_cells_do_not_overlap() {
         let atlas = DiscAtlas::new(3.0);
         assert!(atlas.cell_for(0.5).is_some());
-        assert!(atlas.cell_for(250.0).is_some());
-        assert!(atlas.cell_for(400.0).is_none());
+        assert!(atlas.cell_for(128.0).is_some());
+        assert!(atlas.cell_for(200.0).is_none());
         for (i, a) in atlas.cells.iter().enumerate() {
             for b in &atlas.cells[i + 1..] {
                 assert!(!a.uv.intersects(b.uv) || a.uv.intersect(b.uv).area() < 1e-9);

@@ -118,6 +118,11 @@ pub struct SettledMeshes {
 const MAX_ENTRIES: usize = 64;
 
 impl SettledMeshes {
+    /// Drops every mesh (the atlas stays): the next frame builds them again.
+    pub fn clear_meshes(&self) {
+        self.entries.borrow_mut().clear();
+    }
+
     /// The meshes of `path`'s fixations `[look.first, settled)`, all of which have
     /// ended; extended from the last call when only `settled` grew.
     pub fn meshes(
