@@ -10,7 +10,6 @@ use std::process::Command;
 use candle_core::{Device, Tensor};
 use scanscribe::model::generate::{DescriptionModel, GenerateOptions};
 use scanscribe::model::qwen2vl::Qwen2VlDescriber;
-use scanscribe::model::qwen2vl::decode::{Prompt, generate_ids};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl")
@@ -88,26 +87,20 @@ fn setup() -> (Qwen2VlDescriber, Tensor) {
 
 #[test]
 fn generation_stops_at_a_stop_token() {
-    let (d, tokens) = setup();
+    let (mut d, tokens) = setup();
     let options = GenerateOptions {
         beam_width: 1,
         max_tokens: 8,
         ..GenerateOptions::default()
     };
-    let ids = d.start_ids(&tokens, false).unwrap();
-    let prompt = Prompt {
-        ids: &ids,
-        image_tokens: Some(&tokens),
-        subj: None,
-    };
-    let free = generate_ids(&d.model, &prompt, &d.stop_ids(), &options, true).unwrap();
+    assert!(!d.stop_ids().is_empty());
+    let free = d.generate_ids(&tokens, None, &options).unwrap();
     assert_eq!(free.len(), 8, "{free:?}");
     let cut = free.iter().position(|t| *t == free[3]).unwrap();
-    let mut stop = d.stop_ids();
-    stop.push(free[3]);
-    let stopped = generate_ids(&d.model, &prompt, &stop, &options, true).unwrap();
+    d.model.config.eos_token_ids.push(free[3]);
+    assert!(d.stop_ids().contains(&free[3]));
+    let stopped = d.generate_ids(&tokens, None, &options).unwrap();
     assert_eq!(stopped, free[..cut]);
-    assert!(!d.stop_ids().is_empty());
 }
 
 #[test]
@@ -130,18 +123,8 @@ fn an_injected_subject_embedding_changes_the_description() {
     let with_b = d.generate_ids(&tokens, Some(&b), &options).unwrap();
     assert_ne!(with_a, with_b, "two subjects, one description");
     // Same personal prompt, `<subj>`'s own (untrained) embedding: different again.
-    let ids = d.start_ids(&tokens, true).unwrap();
-    let own = generate_ids(
-        &d.model,
-        &Prompt {
-            ids: &ids,
-            image_tokens: Some(&tokens),
-            subj: None,
-        },
-        &d.stop_ids(),
-        &options,
-        true,
-    )
-    .unwrap();
+    let subj_id = Tensor::new(&[[d.tokenizer.subj_id]], &Device::Cpu).unwrap();
+    let own = d.model.embed_ids(&subj_id).unwrap().squeeze(0).unwrap();
+    let own = d.generate_ids(&tokens, Some(&own), &options).unwrap();
     assert_ne!(own, with_a);
 }

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use scanscribe::model::generate::{DescriptionModel, GenerateOptions};
-use scanscribe::model::qwen2vl::decode::{Prompt, generate_ids};
 use scanscribe::model::qwen2vl::describer::PERSONAL_PROMPT;
 use scanscribe::model::qwen2vl::{Qwen2VlDescriber, load};
 
@@ -139,15 +138,25 @@ fn greedy_generation_matches_transformers_with_and_without_the_cache() {
     // The reference prompt is the personal one with `<subj>`'s own embedding.
     let prompt_len = ids(&r["prompt_len"])[0] as usize;
     let prompt_ids = ids(&r["input_ids"])[..prompt_len].to_vec();
-    let prompt = Prompt {
-        ids: &prompt_ids,
-        image_tokens: Some(&tokens),
-        subj: None,
-    };
+    assert_eq!(
+        d.start_ids(&tokens, true).unwrap(),
+        prompt_ids,
+        "the personal prompt"
+    );
+    // `<subj>`'s own embedding in the slot, as the reference has it.
+    let subj_id = d.tokenizer.subj_id;
+    let own = d
+        .model
+        .embed_ids(&Tensor::new(&[[subj_id]], &Device::Cpu).unwrap())
+        .unwrap()
+        .squeeze(0)
+        .unwrap();
     for use_cache in [true, false] {
-        let got = generate_ids(&d.model, &prompt, &stop, &greedy, use_cache).unwrap();
+        d.use_cache = use_cache;
+        let got = d.generate_ids(&tokens, Some(&own), &greedy).unwrap();
         assert_eq!(got, expected, "cache {use_cache}");
     }
+    d.use_cache = true;
     let beam = GenerateOptions {
         beam_width: 3,
         ..greedy

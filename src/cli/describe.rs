@@ -50,7 +50,8 @@ pub struct DescribeArgs {
     pub beam: usize,
     #[arg(long, default_value_t = 48)]
     pub max_tokens: usize,
-    /// Sampling temperature (0 = deterministic search; Qwen2-VL only).
+    /// Sampling temperature (0 = deterministic greedy or beam search; above 0, one
+    /// description is sampled with --top-p and --seed).
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f32,
     /// Nucleus sampling mass (with --temperature).

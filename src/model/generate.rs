@@ -3,16 +3,19 @@
 //! model's stop tokens. Models that offer an [`IncrementalDecoder`] (the built-in
 //! captioner does) decode with a key/value cache, each step feeding only the newest
 //! token of each beam; others recompute the whole sequence every step. Both give the
-//! same text. Qwen2-VL brings its own cached decoder through
-//! [`DescriptionModel::describe`].
+//! same text. With a temperature above 0, one sequence is sampled instead (top-p,
+//! seeded). Qwen2-VL's cached decoder (`qwen2vl::decode`) plugs in the same way.
 
 use std::path::Path;
 
 use candle_core::{D, Device, IndexOp, Tensor};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::captioner::{Captioner, DecodeCache};
 use super::error::Result;
 use super::images::load_image;
+use super::sampling::{sample, top_k};
 use super::tokenizer::TextTokenizer;
 
 /// What a description model offers DEPER: image tokens, token logits for a prompt
@@ -171,8 +174,8 @@ pub struct GenerateOptions {
     pub max_tokens: usize,
     /// Beam scores are `log p / length^length_penalty`.
     pub length_penalty: f32,
-    /// Sampling temperature; 0 = deterministic search (greedy or beam). Honoured by
-    /// the Qwen2-VL decoder; the built-in captioner always searches.
+    /// Sampling temperature; 0 = deterministic search (greedy or beam); above 0 one
+    /// sequence is sampled (`beam_width` is ignored).
     pub temperature: f32,
     /// Nucleus sampling: the smallest set of tokens with this much probability.
     pub top_p: f32,
@@ -202,8 +205,8 @@ pub fn generate(
     subj: Option<&Tensor>,
     options: &GenerateOptions,
 ) -> Result<(String, usize)> {
-    let cached = model.incremental_decoder(image_tokens, subj);
-    generate_with(model, image_tokens, subj, options, cached)
+    let ids = generate_ids(model, image_tokens, subj, options, true)?;
+    Ok((model.tokenizer().decode(&ids)?, ids.len()))
 }
 
 /// [`generate`] recomputing the whole sequence at every step, even where the model
@@ -214,7 +217,8 @@ pub fn generate_uncached(
     subj: Option<&Tensor>,
     options: &GenerateOptions,
 ) -> Result<(String, usize)> {
-    generate_with(model, image_tokens, subj, options, None)
+    let ids = generate_ids(model, image_tokens, subj, options, false)?;
+    Ok((model.tokenizer().decode(&ids)?, ids.len()))
 }
 
 /// One hypothesis of the beam search.
@@ -229,21 +233,34 @@ struct Beam {
     parent: usize,
 }
 
-fn generate_with(
+/// The generated token ids (stop token excluded). `use_cache`: decode through the
+/// model's [`IncrementalDecoder`] when it has one; `false` recomputes the whole
+/// sequence every step.
+pub fn generate_ids(
     model: &dyn DescriptionModel,
     image_tokens: &Tensor,
     subj: Option<&Tensor>,
     options: &GenerateOptions,
-    mut cached: Option<Box<dyn IncrementalDecoder + '_>>,
-) -> Result<(String, usize)> {
-    let tok = model.tokenizer();
+    use_cache: bool,
+) -> Result<Vec<u32>> {
+    let mut cached = if use_cache {
+        model.incremental_decoder(image_tokens, subj)
+    } else {
+        None
+    };
     let start = model.start_ids(image_tokens, subj.is_some())?;
     let stop = model.stop_ids();
     let budget = options
         .max_tokens
         .min(model.max_positions().saturating_sub(start.len()));
     let device = image_tokens.device().clone();
-    let width = options.beam_width.max(1);
+    let sampling = options.temperature > 0.0;
+    let width = if sampling {
+        1
+    } else {
+        options.beam_width.max(1)
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut beams = vec![Beam {
         tokens: Vec::new(),
         score: 0.0,
@@ -261,7 +278,13 @@ fn generate_with(
     for step in 0..budget {
         let mut candidates: Vec<Beam> = beams.iter().filter(|b| b.finished).cloned().collect();
         for (row, beam) in beams.iter().filter(|b| !b.finished).enumerate() {
-            for (token, lp) in top_k(&log_probs[row], width) {
+            let picks = if sampling {
+                let row = &log_probs[row];
+                vec![sample(row, options.temperature, options.top_p, &mut rng)]
+            } else {
+                top_k(&log_probs[row], width)
+            };
+            for (token, lp) in picks {
                 let mut tokens = beam.tokens.clone();
                 tokens.push(token);
                 candidates.push(Beam {
@@ -305,8 +328,7 @@ fn generate_with(
         .next()
         .map(|b| b.tokens)
         .unwrap_or_default();
-    let body: Vec<u32> = best.into_iter().take_while(|t| !stop.contains(t)).collect();
-    Ok((tok.decode(&body)?, body.len()))
+    Ok(best.into_iter().take_while(|t| !stop.contains(t)).collect())
 }
 
 /// `[b, vocab]` logits → log-probabilities per row.
@@ -339,18 +361,6 @@ fn next_log_probs(
     let logits = model.logits(&images, &ids, subj.as_ref())?;
     let last = logits.i((.., s - 1, ..))?;
     Ok(candle_nn::ops::log_softmax(&last, D::Minus1)?.to_vec2::<f32>()?)
-}
-
-/// The `k` best `(token, log p)`, ties to the lower id.
-pub(crate) fn top_k(log_probs: &[f32], k: usize) -> Vec<(u32, f32)> {
-    let mut order: Vec<(u32, f32)> = log_probs
-        .iter()
-        .enumerate()
-        .map(|(i, &p)| (i as u32, p))
-        .collect();
-    order.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    order.truncate(k);
-    order
 }
 
 #[cfg(test)]

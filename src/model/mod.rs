@@ -18,6 +18,7 @@ pub mod image_encoder;
 pub mod images;
 pub mod layers;
 pub mod qwen2vl;
+pub mod sampling;
 pub mod speech;
 pub mod tokenizer;
 pub mod vlm;

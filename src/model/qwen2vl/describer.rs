@@ -10,12 +10,12 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 
-use super::decode::{Prompt, generate_ids};
+use super::decode::QwenDecoder;
 use super::loader::{self, LoadedQwen2Vl};
 use super::model::Qwen2Vl;
 use super::processor::{ImageProcessor, patchify};
 use crate::model::error::{ModelError, Result};
-use crate::model::generate::{DescriptionModel, GenerateOptions};
+use crate::model::generate::{self, DescriptionModel, GenerateOptions, IncrementalDecoder};
 use crate::model::tokenizer::TextTokenizer;
 
 /// The paper's prompt; `<subj>` is where the subject embedding goes.
@@ -90,30 +90,15 @@ impl Qwen2VlDescriber {
         Ok(ids)
     }
 
-    /// Generated ids of a description (for tests and benchmarks).
+    /// Generated ids of a description (for tests and benchmarks); through the cache
+    /// unless `use_cache` is off.
     pub fn generate_ids(
         &self,
         image_tokens: &Tensor,
         subj: Option<&Tensor>,
         options: &GenerateOptions,
     ) -> Result<Vec<u32>> {
-        let ids = self.start_ids(image_tokens, subj.is_some())?;
-        let prompt = Prompt {
-            ids: &ids,
-            image_tokens: Some(image_tokens),
-            subj: subj.map(|z| (z, self.tokenizer.subj_id)),
-        };
-        let mut opts = *options;
-        opts.max_tokens = opts
-            .max_tokens
-            .min(self.max_positions.saturating_sub(ids.len()));
-        generate_ids(
-            &self.model,
-            &prompt,
-            &self.stop_ids(),
-            &opts,
-            self.use_cache,
-        )
+        generate::generate_ids(self, image_tokens, subj, options, self.use_cache)
     }
 }
 
@@ -201,5 +186,15 @@ impl DescriptionModel for Qwen2VlDescriber {
 
     fn max_positions(&self) -> usize {
         self.max_positions
+    }
+
+    fn incremental_decoder<'a>(
+        &'a self,
+        image_tokens: &Tensor,
+        subj: Option<&Tensor>,
+    ) -> Option<Box<dyn IncrementalDecoder + 'a>> {
+        let subj = subj.map(|z| (z, self.tokenizer.subj_id));
+        self.use_cache
+            .then(|| Box::new(QwenDecoder::new(&self.model, image_tokens, subj)) as Box<_>)
     }
 }

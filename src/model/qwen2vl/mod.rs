@@ -1,7 +1,7 @@
 //! Qwen2-VL (the paper's frozen backbone) in candle, our own implementation: the
 //! image processor, the vision tower (14×14 patches, temporal patch 2, 2-D rotary
 //! embeddings, 2×2 patch merger), the Qwen2 language model with multimodal rotary
-//! positions (M-RoPE), a key/value-cached decoder (greedy, beam, temperature/top-p),
+//! positions (M-RoPE), a key/value-cached incremental decoder for `model::generate`,
 //! the chat template, and the loader of a Hugging Face folder. The input embedding
 //! of `<subj>` can be replaced by any vector, which is what DEPER needs and what
 //! candle-transformers' models do not offer.
