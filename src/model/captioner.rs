@@ -226,9 +226,10 @@ impl Captioner {
     }
 
     /// Slot vectors for base-stage training, `[b, width]`: for rows where `fill` is
-    /// true, the mean input embedding of the row's target description tokens (its
-    /// words, in no order); elsewhere the `<subj>` token's own embedding. Trained with
-    /// these, the decoder learns to read the `<subj>` slot as "say it like this",
+    /// true, the mean input embedding of the row's description tokens in `batch` (its
+    /// words, in no order; the base stage passes style exemplars, other descriptions
+    /// by the same subject); elsewhere the `<subj>` token's own embedding. Trained
+    /// with these, the decoder learns to read the `<subj>` slot as "say it like this",
     /// which is what the DEPER adapter later writes into it.
     pub fn text_slot(
         &self,

@@ -35,7 +35,15 @@ pub struct DemoSpec {
     pub images: usize,
     /// Training preset (see [`TrainConfig::preset`]).
     pub preset: String,
+    /// The training recipe's version ([`RECIPE`] for new demos; older files lack it
+    /// and read as 0). A cache made by an older recipe is retrained.
+    #[serde(default)]
+    pub recipe: u32,
 }
+
+/// The version of the training recipe: 1 plain base stage, 2 style exemplars in the
+/// `<subj>` slot and a longer stage 2.
+pub const RECIPE: u32 = 2;
 
 impl Default for DemoSpec {
     fn default() -> Self {
@@ -45,6 +53,7 @@ impl Default for DemoSpec {
             held_out: 6,
             images: 20,
             preset: "small".into(),
+            recipe: RECIPE,
         }
     }
 }
@@ -121,7 +130,7 @@ pub enum DemoProgress {
 
 /// Returns the demo in `root`, simulating and training what is missing first. Cached,
 /// it only reads `demo.json` and the records. A folder built with another spec is
-/// refused rather than mixed.
+/// refused rather than mixed; one built by an older [`RECIPE`] is retrained.
 pub fn ensure_demo_model(
     root: &Path,
     spec: &DemoSpec,
@@ -141,6 +150,28 @@ pub fn ensure_demo_model(
         spec: spec.clone(),
         trained: false,
     });
+    let stale = DemoSpec {
+        recipe: spec.recipe,
+        ..state.spec.clone()
+    } == *spec
+        && state.spec.recipe < spec.recipe;
+    if stale {
+        // Same cohort, older recipe: keep the data, train the model again.
+        tracing::info!(
+            "the demo model in {} was trained by an older recipe ({} < {}); retraining it",
+            root.display(),
+            state.spec.recipe,
+            spec.recipe
+        );
+        let model = root.join("model");
+        if model.exists() {
+            std::fs::remove_dir_all(&model).map_err(ModelError::io(&model))?;
+        }
+        state = DemoState {
+            spec: spec.clone(),
+            trained: false,
+        };
+    }
     if state.spec != *spec {
         return Err(ModelError::Config {
             path: state_path,
@@ -235,6 +266,7 @@ mod tests {
             held_out: 2,
             images: 6,
             preset: "tiny".into(),
+            recipe: RECIPE,
         }
     }
 

@@ -12,6 +12,7 @@
 //! Folder: `config.json`, `model.safetensors`, `tokenizer.json`; keys `encoder.*`,
 //! `extractor.*`, `decoder.*`, `adapter.*`.
 
+pub mod base_stage;
 pub mod config;
 pub mod data;
 pub mod decoder;

@@ -15,18 +15,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::data::{FeatureBank, Trials, deper_inputs, partners, pk_batches, saliency_maps};
 use super::{Deper, DeperConfig, STAGE1_FROZEN, STAGE2_FROZEN};
 use crate::model::captioner::{Captioner, CaptionerConfig, sequence_batch};
-use crate::model::checkpoint::{self, PartlyFrozen, trainable_vars};
+use crate::model::checkpoint::{self, trainable_vars};
 use crate::model::error::{ModelError, Result};
 use crate::model::image_encoder::ImageEncoderConfig;
-use crate::model::images::ImageCache;
 use crate::model::qwen2vl::loader::read_model_config;
 use crate::model::qwen2vl::stage2::QwenTarget;
 use crate::model::tokenizer::TextTokenizer;
@@ -34,6 +32,7 @@ use crate::model::vlm::{VlmChoice, VlmRecord, load_qwen};
 
 use super::optim::AdamW;
 pub use super::run_state::{OutDir, Stage, Totals};
+use super::base_stage::train_base;
 use super::run_state::{log_epoch, resume, save_checkpoint};
 
 /// Everything a training run depends on; written to `out/train_config.json`.
@@ -53,12 +52,19 @@ pub struct TrainConfig {
     /// AdamW learning rate of stages 1 and 2 (paper: 1e-4).
     pub lr: f64,
     pub base_batch: usize,
-    /// Share of base-stage sequences whose `<subj>` slot holds their own description's
-    /// mean word embedding (see [`Captioner::text_slot`]); the rest keep the token's
-    /// embedding, the generic mode. 0 (the default, as in the paper) trains the slot as
-    /// a plain token. Experimental: on the demo cohort 0.5 has not helped yet (see
-    /// ARCHITECTURE.md).
-    pub base_slot_conditioning: f64,
+    /// Share of base-stage sequences whose `<subj>` slot holds a style exemplar: the
+    /// mean word embedding of [`STYLE_EXEMPLARS`] other descriptions by the same
+    /// subject, of other images (see [`Captioner::text_slot`]); the rest keep the
+    /// token's own embedding, the generic mode. This teaches the compact captioner to
+    /// read its slot as "say it like this", which the paper's instruction-tuned VLM
+    /// brings along; 0 trains the slot as a plain token (ARCHITECTURE.md, DEPER).
+    pub base_style_exemplars: f64,
+    /// Stage 2 with the built-in captioner: weight of the slot-alignment term, the
+    /// mean squared distance between the adapter's output and the style exemplar of
+    /// the trial `z_s` came from (its description's mean word embedding, the space
+    /// the base stage taught the captioner to read). `L_des` alone drives the adapter
+    /// to large vectors the frozen captioner barely follows; 0 turns the term off.
+    pub slot_alignment: f64,
     /// P subjects × K trials per DEPER batch.
     pub subjects_per_batch: usize,
     pub trials_per_subject: usize,
@@ -82,7 +88,8 @@ impl Default for TrainConfig {
             base_lr: 1e-3,
             lr: 1e-4,
             base_batch: 16,
-            base_slot_conditioning: 0.0,
+            base_style_exemplars: 0.5,
+            slot_alignment: 1.0,
             subjects_per_batch: 4,
             trials_per_subject: 4,
             vlm: VlmChoice::Builtin,
@@ -123,7 +130,7 @@ impl TrainConfig {
                 },
                 base_epochs: 15,
                 stage1_epochs: 30,
-                stage2_epochs: 5,
+                stage2_epochs: 15,
                 base_lr: 2e-3,
                 lr: 1e-3,
                 ..base
@@ -227,106 +234,6 @@ pub fn run_stage(
     }
 }
 
-fn train_base(
-    out: &OutDir,
-    train: &Trials,
-    val: &Trials,
-    cfg: &TrainConfig,
-    device: &Device,
-    progress: &mut dyn FnMut(&Progress),
-) -> Result<()> {
-    let stage = Stage::Base;
-    let tokenizer_path = out.0.join("checkpoints").join("tokenizer.json");
-    let tokenizer = if tokenizer_path.is_file() {
-        TextTokenizer::load(&tokenizer_path)?
-    } else {
-        let mut texts: Vec<&str> = train
-            .records
-            .iter()
-            .map(|r| r.description.as_str())
-            .collect();
-        texts.push(&cfg.captioner.prompt);
-        let t = TextTokenizer::train(&texts, cfg.vocab_size)?;
-        t.save(&tokenizer_path)?;
-        t
-    };
-    let mut ccfg = cfg.captioner.clone();
-    ccfg.vocab_size = tokenizer.vocab_size();
-    let (model, varmap) = Captioner::build(&ccfg, false, device)?;
-    let store = PartlyFrozen::new(varmap, &[]);
-    let mut opt = AdamW::new(trainable_vars(&store), cfg.base_lr)?;
-    let start = resume(out, stage, &store, &mut opt)?;
-    let mut images = ImageCache::new(ccfg.image.image_size);
-    // `fill`: draws which sequences get a text slot (training); `None` for validation,
-    // which measures the generic mode.
-    let step = |trials: &Trials,
-                batch: &[usize],
-                images: &mut ImageCache,
-                fill: Option<&mut ChaCha8Rng>|
-     -> Result<Tensor> {
-        let pixels = batch
-            .iter()
-            .map(|&i| images.get(&trials.image_path(i), device))
-            .collect::<Result<Vec<_>>>()?;
-        let texts: Vec<&str> = batch
-            .iter()
-            .map(|&i| trials.records[i].description.as_str())
-            .collect();
-        let seq = sequence_batch(&tokenizer, &ccfg.prompt, &texts, ccfg.max_positions, device)?;
-        let tokens = model.encode_image(&Tensor::stack(&pixels, 0)?)?;
-        let slot = match fill {
-            Some(rng) if cfg.base_slot_conditioning > 0.0 => {
-                let fill: Vec<bool> = batch
-                    .iter()
-                    .map(|_| rng.gen_bool(cfg.base_slot_conditioning.min(1.0)))
-                    .collect();
-                Some(model.text_slot(&seq, tokenizer.subj_id, &fill)?)
-            }
-            _ => None,
-        };
-        Ok(model.description_loss(&tokens, &seq, tokenizer.subj_id, slot.as_ref())?)
-    };
-    for epoch in start..cfg.base_epochs {
-        let clock = Instant::now();
-        let mut order: Vec<usize> = (0..train.records.len()).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed + epoch as u64));
-        let batches: Vec<&[usize]> = order.chunks(cfg.base_batch.max(1)).collect();
-        let mut totals = Totals::default();
-        let mut fill_rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5107 ^ epoch as u64);
-        for (b, batch) in batches.iter().enumerate() {
-            let loss = step(train, batch, &mut images, Some(&mut fill_rng))?;
-            let value = loss.to_scalar::<f32>()?;
-            opt.backward_step(&loss)?;
-            totals.loss += f64::from(value);
-            totals.batches += 1;
-            progress(&Progress {
-                stage,
-                epoch,
-                epochs: cfg.base_epochs,
-                batch: b + 1,
-                batches: batches.len(),
-                loss: value,
-            });
-        }
-        let mut val_totals = Totals::default();
-        let val_order: Vec<usize> = (0..val.records.len()).collect();
-        for batch in val_order.chunks(cfg.base_batch.max(1)) {
-            val_totals.loss += f64::from(step(val, batch, &mut images, None)?.to_scalar::<f32>()?);
-            val_totals.batches += 1;
-        }
-        save_checkpoint(out, stage, &store, &opt, epoch + 1)?;
-        log_epoch(
-            out,
-            stage,
-            epoch,
-            &totals,
-            &val_totals,
-            clock.elapsed().as_secs_f64(),
-        )?;
-    }
-    model.save(&store.varmap, &tokenizer, &out.captioner())
-}
-
 /// Class index of each record's subject among `subjects` (`None` for unknown subjects).
 fn labels(trials: &Trials, subjects: &[String]) -> Vec<Option<u32>> {
     trials
@@ -368,6 +275,7 @@ pub(crate) fn deper_step(
         batch_labels,
         bank,
         saliency,
+        0.0,
         device,
         totals,
     )
@@ -386,6 +294,7 @@ pub(crate) fn deper_step_with(
     batch_labels: &[u32],
     bank: &FeatureBank,
     saliency: &[Vec<f32>],
+    slot_alignment: f64,
     device: &Device,
     totals: &mut Totals,
 ) -> Result<Tensor> {
@@ -425,9 +334,35 @@ pub(crate) fn deper_step_with(
             let image_tokens = captioner.project_image_features(&inputs.image_features)?;
             let ccfg = &captioner.config;
             let seq = sequence_batch(tokenizer, &ccfg.prompt, &texts, ccfg.max_positions, device)?;
-            captioner.description_loss(&image_tokens, &seq, tokenizer.subj_id, Some(&subj))?
+            let des =
+                captioner.description_loss(&image_tokens, &seq, tokenizer.subj_id, Some(&subj))?;
+            if slot_alignment > 0.0 {
+                let partner_texts: Vec<&str> = partners(batch_labels)
+                    .into_iter()
+                    .map(|j| texts[j])
+                    .collect();
+                let partner_seq = sequence_batch(
+                    tokenizer,
+                    &ccfg.prompt,
+                    &partner_texts,
+                    ccfg.max_positions,
+                    device,
+                )?;
+                let all = vec![true; partner_texts.len()];
+                let exemplar = captioner
+                    .text_slot(&partner_seq, tokenizer.subj_id, &all)?
+                    .detach();
+                let align = (&subj - &exemplar)?.sqr()?.mean_all()?;
+                totals.des += f64::from(des.to_scalar::<f32>()?);
+                (des + (align * slot_alignment)?)?
+            } else {
+                totals.des += f64::from(des.to_scalar::<f32>()?);
+                des
+            }
         };
-        totals.des += f64::from(des.to_scalar::<f32>()?);
+        if qwen.is_some() {
+            totals.des += f64::from(des.to_scalar::<f32>()?);
+        }
         totals.con += f64::from(con);
         totals.cls += f64::from(cls);
         totals.correct += correct;
@@ -547,6 +482,7 @@ fn train_deper(
                 &batch_labels,
                 &bank,
                 &train_saliency,
+                cfg.slot_alignment,
                 device,
                 &mut totals,
             )?;
@@ -582,6 +518,7 @@ fn train_deper(
                 &batch_labels,
                 &bank,
                 &val_saliency,
+                cfg.slot_alignment,
                 device,
                 &mut val_totals,
             )?;
