@@ -65,6 +65,7 @@ impl App {
         self.receive_worker_events(&ctx);
         self.receive_session_events(&ctx);
         super::replay::receive_events(&mut self.state.replay, &ctx);
+        super::preview::receive_events(&mut self.state.preview, &ctx);
 
         panels::top_bar::top_bar_ui(ui, &self.state, &mut self.commands);
         panels::status_bar::status_bar_ui(ui, self.state.notice.as_deref(), &mut self.commands);
@@ -76,6 +77,9 @@ impl App {
             Screen::Session => session::session_ui(ui, &mut self.state, &mut self.commands),
             Screen::Replay => {
                 super::replay::screen::replay_ui(ui, &mut self.state.replay, &mut self.commands);
+            }
+            Screen::Preview => {
+                super::preview::screen::preview_ui(ui, &mut self.state.preview, &mut self.commands);
             }
         }
         let study = self.state.study.loaded().map(|open| &open.loaded);

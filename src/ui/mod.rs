@@ -15,6 +15,7 @@ pub mod command;
 mod command_handling;
 pub mod locate;
 pub mod panels;
+pub mod preview;
 pub mod replay;
 pub mod session;
 pub mod settings;

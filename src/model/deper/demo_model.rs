@@ -22,7 +22,7 @@ use crate::dataset::DatasetRecord;
 use crate::model::error::{ModelError, Result};
 
 /// What the demo cohort and model are made of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSpec {
     /// Cohort seed.
@@ -35,7 +35,15 @@ pub struct DemoSpec {
     pub images: usize,
     /// Training preset (see [`TrainConfig::preset`]).
     pub preset: String,
+    /// The training recipe's version ([`RECIPE`] for new demos; older files lack it
+    /// and read as 0). A cache made by an older recipe is retrained.
+    #[serde(default)]
+    pub recipe: u32,
 }
+
+/// The version of the training recipe: 1 plain base stage, 2 style exemplars in the
+/// `<subj>` slot and a longer stage 2.
+pub const RECIPE: u32 = 2;
 
 impl Default for DemoSpec {
     fn default() -> Self {
@@ -45,6 +53,7 @@ impl Default for DemoSpec {
             held_out: 6,
             images: 20,
             preset: "small".into(),
+            recipe: RECIPE,
         }
     }
 }
@@ -235,6 +244,7 @@ mod tests {
             held_out: 2,
             images: 6,
             preset: "tiny".into(),
+            recipe: RECIPE,
         }
     }
 
