@@ -50,6 +50,17 @@ impl App {
         self.state.replay.heatmap_gpu = true;
     }
 
+    /// The app opening on the Replay screen with the session folders `sessions`
+    /// (read on worker threads; a folder that is not a session is reported there).
+    pub fn with_replay(mut self, sessions: Vec<std::path::PathBuf>) -> Self {
+        self.commands.send(Command::ShowScreen(Screen::Replay));
+        self.commands
+            .send(Command::Replay(super::replay::ReplayCommand::OpenSessions(
+                sessions,
+            )));
+        self
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
