@@ -43,6 +43,9 @@ pub struct Cli {
         requires = "record_subject"
     )]
     pub sessions: std::path::PathBuf,
+    /// Open the app on the Replay screen with these session folders (one study).
+    #[arg(long, value_name = "SESSION", num_args = 1.., conflicts_with = "record_subject")]
+    pub replay: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     subject,
                     sessions_root: cli.sessions,
                 }),
+            cli.replay,
         ),
         Some(Command::Validate(args)) => validate::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),

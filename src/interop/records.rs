@@ -25,6 +25,72 @@ pub struct RecordsSummary {
     pub skipped: Vec<String>,
 }
 
+/// The records of one session folder, with `image` the path of the stimulus as the
+/// session recorded it (absolute or relative to where it ran), and the trials left
+/// out with why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SessionRecords {
+    pub study_id: String,
+    pub records: Vec<DatasetRecord>,
+    pub skipped: Vec<String>,
+}
+
+/// Reads the finished trials of the session in `dir` that have a description and a
+/// trajectory as dataset records (`session` and `trial` set, no split).
+pub fn read_session_records(dir: &Path) -> Result<SessionRecords, RecordsExportError> {
+    let file_error = |path: &Path, e: &dyn std::fmt::Display| RecordsExportError::File {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let meta = SessionFolder::read(dir)?;
+    let session_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = SessionRecords {
+        study_id: meta.study_id.clone(),
+        ..SessionRecords::default()
+    };
+    for trial in meta
+        .trials
+        .iter()
+        .filter(|t| t.state == TrialState::Complete)
+    {
+        let trial_dir = dir.join("trials").join(&trial.id);
+        let skip = |why: &str| format!("{session_name}/{}: {why}", trial.id);
+        let description_path = trial_dir.join("description.json");
+        let Ok(text) = std::fs::read_to_string(&description_path) else {
+            out.skipped.push(skip("no description"));
+            continue;
+        };
+        let description: TrialDescription =
+            serde_json::from_str(&text).map_err(|e| file_error(&description_path, &e))?;
+        if description.text.trim().is_empty() {
+            out.skipped.push(skip(
+                "the description is empty (not transcribed or typed yet)",
+            ));
+            continue;
+        }
+        let trajectory_path = trial_dir.join("trajectory.json");
+        let Ok(text) = std::fs::read_to_string(&trajectory_path) else {
+            out.skipped.push(skip("no trajectory (run the analysis)"));
+            continue;
+        };
+        let trajectory: Vec<TrajectoryStep> =
+            serde_json::from_str(&text).map_err(|e| file_error(&trajectory_path, &e))?;
+        out.records.push(DatasetRecord {
+            image: trial.image.clone(),
+            subject: meta.subject.clone(),
+            description: description.text,
+            trajectory,
+            split: None,
+            session: Some(session_name.clone()),
+            trial: Some(trial.id.clone()),
+        });
+    }
+    Ok(out)
+}
+
 /// Writes `out/records.jsonl` and `out/images/` from the sessions; every record gets
 /// `split` (when given), `session` (the folder name) and `trial`.
 pub fn export_records(
@@ -41,62 +107,25 @@ pub fn export_records(
     let mut records = Vec::new();
     let mut summary = RecordsSummary::default();
     for dir in sessions {
-        let meta = SessionFolder::read(dir)?;
-        let session_name = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        for trial in meta
-            .trials
-            .iter()
-            .filter(|t| t.state == TrialState::Complete)
-        {
-            let trial_dir = dir.join("trials").join(&trial.id);
-            let skip = |why: &str| format!("{session_name}/{}: {why}", trial.id);
-            let description_path = trial_dir.join("description.json");
-            let Ok(text) = std::fs::read_to_string(&description_path) else {
-                summary.skipped.push(skip("no description"));
-                continue;
-            };
-            let description: TrialDescription =
-                serde_json::from_str(&text).map_err(|e| file_error(&description_path, &e))?;
-            if description.text.trim().is_empty() {
-                summary.skipped.push(skip(
-                    "the description is empty (not transcribed or typed yet)",
-                ));
-                continue;
-            }
-            let trajectory_path = trial_dir.join("trajectory.json");
-            let Ok(text) = std::fs::read_to_string(&trajectory_path) else {
-                summary
-                    .skipped
-                    .push(skip("no trajectory (run the analysis)"));
-                continue;
-            };
-            let trajectory: Vec<TrajectoryStep> =
-                serde_json::from_str(&text).map_err(|e| file_error(&trajectory_path, &e))?;
-            let source_image = Path::new(&trial.image);
+        let session = read_session_records(dir)?;
+        summary.skipped.extend(session.skipped);
+        for mut record in session.records {
+            let source_image = PathBuf::from(&record.image);
             let name = format!(
                 "{}-{}",
-                meta.study_id,
+                session.study_id,
                 source_image
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| trial.id.clone())
+                    .unwrap_or_else(|| record.trial.clone().unwrap_or_default())
             );
             let target = images.join(&name);
             if !target.exists() {
-                std::fs::copy(source_image, &target).map_err(|e| file_error(source_image, &e))?;
+                std::fs::copy(&source_image, &target).map_err(|e| file_error(&source_image, &e))?;
             }
-            records.push(DatasetRecord {
-                image: format!("images/{name}"),
-                subject: meta.subject.clone(),
-                description: description.text,
-                trajectory,
-                split,
-                session: Some(session_name.clone()),
-                trial: Some(trial.id.clone()),
-            });
+            record.image = format!("images/{name}");
+            record.split = split;
+            records.push(record);
         }
     }
     write_records(&out.join("records.jsonl"), &records)?;

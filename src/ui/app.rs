@@ -50,6 +50,17 @@ impl App {
         self.state.replay.heatmap_gpu = true;
     }
 
+    /// The app opening on the Replay screen with the session folders `sessions`
+    /// (read on worker threads; a folder that is not a session is reported there).
+    pub fn with_replay(mut self, sessions: Vec<std::path::PathBuf>) -> Self {
+        self.commands.send(Command::ShowScreen(Screen::Replay));
+        self.commands
+            .send(Command::Replay(super::replay::ReplayCommand::OpenSessions(
+                sessions,
+            )));
+        self
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -65,6 +76,7 @@ impl App {
         self.receive_worker_events(&ctx);
         self.receive_session_events(&ctx);
         super::replay::receive_events(&mut self.state.replay, &ctx);
+        super::preview::receive_events(&mut self.state.preview, &ctx);
 
         panels::top_bar::top_bar_ui(ui, &self.state, &mut self.commands);
         panels::status_bar::status_bar_ui(ui, self.state.notice.as_deref(), &mut self.commands);
@@ -76,6 +88,9 @@ impl App {
             Screen::Session => session::session_ui(ui, &mut self.state, &mut self.commands),
             Screen::Replay => {
                 super::replay::screen::replay_ui(ui, &mut self.state.replay, &mut self.commands);
+            }
+            Screen::Preview => {
+                super::preview::screen::preview_ui(ui, &mut self.state.preview, &mut self.commands);
             }
         }
         let study = self.state.study.loaded().map(|open| &open.loaded);

@@ -21,6 +21,9 @@ pub enum Screen {
     Session,
     /// Replaying recorded sessions (see `ui::replay`).
     Replay,
+    /// Enrolling a subject and previewing descriptions in their style (see
+    /// `ui::preview`).
+    Preview,
 }
 
 /// Everything the UI shows that is not remembered between runs.
@@ -40,6 +43,8 @@ pub struct AppState {
     pub session: crate::ui::session::SessionState,
     /// The Replay screen.
     pub replay: crate::ui::replay::state::ReplayState,
+    /// The Enrollment and preview screen.
+    pub preview: crate::ui::preview::state::PreviewState,
 }
 
 /// The study the app is showing.

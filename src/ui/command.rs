@@ -23,6 +23,8 @@ pub enum Command {
     Session(crate::ui::session::SessionCommand),
     /// Something for the Replay screen (handled in `ui::replay`).
     Replay(crate::ui::replay::ReplayCommand),
+    /// Something for the Enrollment and preview screen (handled in `ui::preview`).
+    Preview(crate::ui::preview::PreviewCommand),
 }
 
 /// Commands sent during a frame, applied in order after it.

@@ -57,6 +57,9 @@ impl App {
             Command::Replay(command) => {
                 crate::ui::replay::handle_command(&mut self.state.replay, ctx, command);
             }
+            Command::Preview(command) => {
+                crate::ui::preview::handle_command(&mut self.state.preview, ctx, command);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ pub mod command;
 mod command_handling;
 pub mod locate;
 pub mod panels;
+pub mod preview;
 pub mod replay;
 pub mod session;
 pub mod settings;
@@ -30,8 +31,13 @@ pub use settings::Settings;
 
 /// Opens the app window on `study`, or on the bundled demo study when `None`, and
 /// returns when the window is closed. With `quick`, a session starts as soon as the
-/// study is loaded (see [`App::with_quick_start`]).
-pub fn run(study: Option<PathBuf>, quick: Option<session::QuickStart>) -> anyhow::Result<()> {
+/// study is loaded (see [`App::with_quick_start`]); with `replay` sessions, the app
+/// opens on the Replay screen with them (see [`App::with_replay`]).
+pub fn run(
+    study: Option<PathBuf>,
+    quick: Option<session::QuickStart>,
+    replay: Vec<PathBuf>,
+) -> anyhow::Result<()> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let startup = locate::startup_study(study, &cwd, Path::new(env!("CARGO_MANIFEST_DIR")));
     let options = eframe::NativeOptions {
@@ -47,9 +53,14 @@ pub fn run(study: Option<PathBuf>, quick: Option<session::QuickStart>) -> anyhow
         options,
         Box::new(move |cc| {
             let app = App::from_creation_context(cc, startup);
-            Ok(Box::new(match quick {
+            let app = match quick {
                 Some(quick) => app.with_quick_start(quick),
                 None => app,
+            };
+            Ok(Box::new(if replay.is_empty() {
+                app
+            } else {
+                app.with_replay(replay)
             }))
         }),
     )

@@ -22,7 +22,7 @@ use crate::dataset::DatasetRecord;
 use crate::model::error::{ModelError, Result};
 
 /// What the demo cohort and model are made of.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoSpec {
     /// Cohort seed.

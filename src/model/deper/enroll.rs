@@ -195,12 +195,31 @@ pub fn enroll(
             "no trials of subject `{subject}` in the records"
         )));
     }
+    enroll_trials(model, trials, &indices)
+}
+
+/// Enrolls the subject of the trials `indices` of `trials` (all one subject's): the
+/// mean of their `z_s`.
+pub fn enroll_trials(model: &TrainedModel, trials: &Trials, indices: &[usize]) -> Result<Profile> {
+    let Some(&first) = indices.first() else {
+        return Err(ModelError::Data("no support trials chosen".into()));
+    };
+    let subject = &trials.records[first].subject;
+    if let Some(&other) = indices
+        .iter()
+        .find(|&&i| trials.records[i].subject != *subject)
+    {
+        return Err(ModelError::Data(format!(
+            "support trials of two subjects (`{subject}` and `{}`)",
+            trials.records[other].subject
+        )));
+    }
     let z = model
-        .subject_embeddings(trials, &indices)?
+        .subject_embeddings(trials, indices)?
         .mean(0)?
         .to_vec1::<f32>()?;
     Ok(Profile {
-        subject: subject.to_owned(),
+        subject: subject.clone(),
         model_fingerprint: model.fingerprint.clone(),
         model_dir: model.dir.display().to_string(),
         trials: indices

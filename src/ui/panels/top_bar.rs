@@ -57,6 +57,13 @@ fn screen_switcher_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut Comman
     {
         commands.send(Command::ShowScreen(Screen::Replay));
     }
+    if ui
+        .selectable_label(state.screen == Screen::Preview, "Preview")
+        .on_hover_text("Enroll a subject and see descriptions written in their style")
+        .clicked()
+    {
+        commands.send(Command::ShowScreen(Screen::Preview));
+    }
 }
 
 fn actions_ui(ui: &mut egui::Ui, state: &AppState, commands: &mut CommandQueue) {
