@@ -153,7 +153,6 @@ pub(super) fn train_base(
     model.save(&store.varmap, &tokenizer, &out.captioner())
 }
 
-
 /// Record indices of each subject's trials.
 fn same_subject_index(trials: &Trials) -> HashMap<&str, Vec<usize>> {
     let mut index: HashMap<&str, Vec<usize>> = HashMap::new();

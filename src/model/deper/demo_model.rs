@@ -316,6 +316,29 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("demo.json"), "{message}");
         assert!(message.contains("another folder"), "{message}");
+
+        // A cache of an older recipe (its demo.json has no `recipe`) is retrained,
+        // keeping the cohort.
+        let state = std::fs::read_to_string(root.join("demo.json")).unwrap();
+        let old = state.replace(&format!(",\n    \"recipe\": {RECIPE}"), "");
+        assert_ne!(old, state);
+        std::fs::write(root.join("demo.json"), old).unwrap();
+        std::fs::write(demo.model.join("stale-marker"), "").unwrap();
+        let mut trained = 0;
+        let retrained = ensure_demo_model(&root, &tiny(), &Device::Cpu, &mut |p| {
+            if matches!(p, DemoProgress::Training(_)) {
+                trained += 1;
+            }
+        })
+        .unwrap();
+        assert!(trained > 0, "trained again");
+        assert!(!retrained.model.join("stale-marker").exists());
+        assert_eq!(retrained.records, demo.records);
+        let state: DemoState =
+            serde_json::from_str(&std::fs::read_to_string(root.join("demo.json")).unwrap())
+                .unwrap();
+        assert_eq!(state.spec, tiny());
+        assert!(state.trained);
     }
 
     #[test]

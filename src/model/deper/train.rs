@@ -30,9 +30,9 @@ use crate::model::qwen2vl::stage2::QwenTarget;
 use crate::model::tokenizer::TextTokenizer;
 use crate::model::vlm::{VlmChoice, VlmRecord, load_qwen};
 
+use super::base_stage::train_base;
 use super::optim::AdamW;
 pub use super::run_state::{OutDir, Stage, Totals};
-use super::base_stage::train_base;
 use super::run_state::{log_epoch, resume, save_checkpoint};
 
 /// Everything a training run depends on; written to `out/train_config.json`.
