@@ -20,7 +20,7 @@ use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 ///
 /// Builds the demo on first run: a simulated cohort of 24 subjects (6 held out of
 /// training) viewing 20 scenes, and a DEPER model trained on it in three stages
-/// (captioner, stage 1, stage 2) with progress bars; about 8.5 minutes on 2 cores.
+/// (captioner, stage 1, stage 2) with progress bars; about 8 minutes on 2 cores.
 /// Both are cached in --out, so later runs take seconds; an interrupted run resumes.
 /// Then, for every held-out subject: enrolls it from its first --shots trials,
 /// describes its other images generically and personalized, prints a few side by

@@ -65,7 +65,7 @@ fn model_ui(ui: &mut egui::Ui, state: &mut PreviewState, send: &mut impl FnMut(P
         if ui
             .button("Use the demo model")
             .on_hover_text(
-                "Trained on a simulated cohort the first time (about ten minutes on two \
+                "Trained on a simulated cohort the first time (about eight minutes on two \
                  cores, with progress here), then cached",
             )
             .clicked()
