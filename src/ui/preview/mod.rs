@@ -202,6 +202,7 @@ fn save_ratings(state: &mut PreviewState, ctx: &egui::Context) -> Result<(), Str
         &profile.subject,
     );
     state.saving = true;
+    state.saved_message = None;
     state.jobs.save_rating(ctx, path, entry)
 }
 
