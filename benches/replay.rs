@@ -22,7 +22,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use scanscribe::fixation::ImagePlacement;
 use scanscribe::study::ScreenGeometry;
 use scanscribe::ui::command::CommandQueue;
-use scanscribe::ui::replay::data::{ReplaySession, trial_from_samples};
+use scanscribe::ui::replay::data::{Attention, ReplaySession, trial_from_samples};
 use scanscribe::ui::replay::disc_atlas::DiscAtlas;
 use scanscribe::ui::replay::state::{Layout, ReplayState, StimulusTexture};
 use scanscribe::ui::replay::{add_session, screen::replay_ui};
@@ -65,6 +65,7 @@ fn state_with_sessions(ctx: &egui::Context) -> ReplayState {
             placement,
             &samples,
             (on_us, off_us),
+            Attention::Gaze,
         )
         .unwrap();
         println!(

@@ -216,3 +216,72 @@ fn the_bundled_demo_study_is_valid() {
             .all(|&(w, h)| w >= 256 && h >= 256)
     );
 }
+
+#[test]
+fn bubble_view_is_opt_in_with_defaults_and_checked_values() {
+    use scanscribe::study::{AttentionMode, BubbleView};
+    let fixture = Fixture::new();
+    let gaze = load_study(&fixture.write(GOOD)).unwrap();
+    assert_eq!(gaze.study.attention, AttentionMode::Gaze, "gaze by default");
+
+    let with = |attention: &str| {
+        GOOD.replacen(
+            "    image_root:",
+            &format!("    {attention}\n    image_root:"),
+            1,
+        )
+    };
+    let defaults = load_study(&fixture.write(&with("attention: BubbleView(()),"))).unwrap();
+    assert_eq!(
+        defaults.study.attention,
+        AttentionMode::BubbleView(BubbleView::default())
+    );
+    let set = load_study(&fixture.write(&with(
+        "attention: BubbleView((bubble_radius_deg: 2.0, blur_sigma_deg: 1.0, keep_revealed: true)),",
+    )))
+    .unwrap();
+    let bubbles = set.study.attention.bubble_view().copied().unwrap();
+    assert_eq!(
+        (
+            bubbles.bubble_radius_deg,
+            bubbles.blur_sigma_deg,
+            bubbles.keep_revealed
+        ),
+        (2.0, 1.0, true)
+    );
+
+    let path = fixture.write(&with(
+        "attention: BubbleView((bubble_radius_deg: 0.0, blur_sigma_deg: 40.0)),",
+    ));
+    let Err(StudyError::Invalid { problems, .. }) = load_study(&path) else {
+        panic!("bad BubbleView sizes must be refused");
+    };
+    let fields: Vec<_> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "attention.BubbleView.bubble_radius_deg",
+            "attention.BubbleView.blur_sigma_deg"
+        ]
+    );
+    assert!(problems.iter().all(|p| p.line == Some(14)), "{problems:?}");
+    assert!(problems[0].message.contains("positive number of degrees"));
+    assert!(
+        problems[1].message.contains("quarter of the screen"),
+        "{}",
+        problems[1].message
+    );
+
+    let message = fixture.error_after(
+        "    image_root:",
+        "    attention: BubbleView((radius: 1.0)),\n    image_root:",
+    );
+    assert!(message.contains("radius"), "{message}");
+}
+
+#[test]
+fn the_bundled_bubble_view_study_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("studies/demo-bubbleview.ron");
+    let loaded = load_study(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.study.attention.bubble_view().is_some());
+}

@@ -9,7 +9,7 @@
 mod ui_support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
@@ -37,46 +37,6 @@ const RECORDING_STUDY: &str = r#"Study(
 )
 "#;
 
-/// Steps the app in real time until `ready` holds; panics naming `what` after `limit`.
-fn wait(harness: &mut Harness<'_, App>, what: &str, limit: Duration, ready: impl Fn(&App) -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        harness.step();
-        if ready(harness.state()) {
-            harness.step();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let running = harness.state().state().session.running.as_ref();
-    let seen = running.map(|r| {
-        format!(
-            "stage {:?}, screen {:?}, notices {:?}",
-            r.stage, r.screen, r.notices
-        )
-    });
-    if let Ok(image) = harness.render() {
-        let _ = image.save(std::env::temp_dir().join("ui_session_failure.png"));
-    }
-    panic!("{what}: not reached in {limit:?}; {seen:?}");
-}
-
-fn screen_is(app: &App, wanted: fn(&SubjectScreen) -> bool) -> bool {
-    app.state()
-        .session
-        .running
-        .as_ref()
-        .is_some_and(|r| wanted(&r.screen))
-}
-
-fn stage_is(app: &App, wanted: fn(&Stage) -> bool) -> bool {
-    app.state()
-        .session
-        .running
-        .as_ref()
-        .is_some_and(|r| wanted(&r.stage))
-}
-
 /// Opens the study, goes to the session setup, and fills in the subject code and an
 /// output folder under `sessions`.
 fn set_up(harness: &mut Harness<'_, App>, sessions: &Path) {
@@ -99,18 +59,6 @@ fn set_up(harness: &mut Harness<'_, App>, sessions: &Path) {
     let form = &harness.state().state().session.form;
     assert_eq!(form.subject, "t01");
     assert_eq!(form.sessions_root, sessions.display().to_string());
-}
-
-/// Types `text` into the field labelled `label` (replacing what it holds).
-fn fill(harness: &mut Harness<'_, App>, label: &str, text: &str, replace: bool) {
-    harness.get_by_label(label).focus();
-    harness.step();
-    if replace {
-        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        harness.step();
-    }
-    harness.get_by_label(label).type_text(text);
-    harness.step();
 }
 
 fn describe(harness: &mut Harness<'_, App>, text: &str) {

@@ -5,7 +5,8 @@
 //! | file | content |
 //! |---|---|
 //! | `quality.json` | valid shares, sampling interval and jitter, dropped samples (stimulus window) |
-//! | `fixations.csv` | the fixations during the stimulus (`scanscribe fixations` columns) |
+//! | `fixations.csv` | the fixations during the stimulus (`scanscribe fixations` columns); in a BubbleView study, the clicks as fixations |
+//! | `clicks.csv` | BubbleView studies only: the clicks (see [`super::bubbles`]) |
 //! | `trajectory.json` | `[{"box": [x0, y0, x1, y1], "duration_ms": ...}]` on the image |
 //! | `placement.json` | where the image was on the screen (display-normalized rectangle) |
 //!
@@ -14,6 +15,7 @@
 
 use std::path::Path;
 
+use super::bubbles::{bubble_radius_display, fixations_from_clicks, write_clicks_csv};
 use super::runner::RecordedTrial;
 use crate::fixation::online::{Method, detect_fixations};
 use crate::fixation::space::Space;
@@ -54,9 +56,22 @@ pub fn analyze_trial(
         &serde_json::to_value(&quality).map_err(|e| e.to_string())?,
     )?;
 
-    let space = Space::Visual(*screen);
-    let fixations =
-        detect_fixations(&stimulus, &Method::ivt_for(&space), space).map_err(|e| e.to_string())?;
+    let image_size = image_size_of(study, &trial.dir).unwrap_or((1, 1));
+    let placement = placement_of(screen, image_size);
+    let fixations = match study.study.attention.bubble_view() {
+        Some(settings) => {
+            let path = trial.dir.join("clicks.csv");
+            write_clicks_csv(&path, &trial.clicks, trial.stimulus_on_us, &placement)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let radius = bubble_radius_display(screen, settings);
+            fixations_from_clicks(&trial.clicks, trial.stimulus_off_us, radius)
+        }
+        None => {
+            let space = Space::Visual(*screen);
+            detect_fixations(&stimulus, &Method::ivt_for(&space), space)
+                .map_err(|e| e.to_string())?
+        }
+    };
     crate::fixation::csv::write_fixations(
         &trial.dir.join("fixations.csv"),
         &fixations,
@@ -64,8 +79,6 @@ pub fn analyze_trial(
     )
     .map_err(|e| e.to_string())?;
 
-    let image_size = image_size_of(study, &trial.dir).unwrap_or((1, 1));
-    let placement = placement_of(screen, image_size);
     let trajectory = build_trajectory(
         &fixations,
         &placement,

@@ -38,6 +38,12 @@ pub enum EventKind {
     Continue,
     QuestionnaireStart,
     QuestionnaireEnd,
+    /// A BubbleView click on the stimulus; `order` counts from 1 within the trial.
+    BubbleClick {
+        order: u32,
+        position_display: [f32; 2],
+        position_image: [f32; 2],
+    },
     /// The gaze source lost the device; samples are missing until `GazeRestored`.
     GazeLost,
     GazeRestored,

@@ -135,6 +135,7 @@ impl SessionFolder {
             gaze_source,
             gaze_frequency_hz,
             screen: study.study.screen,
+            attention: study.study.attention,
             calibration: None,
             calibration_count: 0,
             status: SessionStatus::Recording,

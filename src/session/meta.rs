@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::gaze::DeviceInfo;
 use crate::gaze::quality::ValidationReport;
-use crate::study::ScreenGeometry;
+use crate::study::{AttentionMode, ScreenGeometry};
 
 /// The version of the session folder layout this code writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -68,6 +68,9 @@ pub struct SessionMeta {
     pub gaze_frequency_hz: f32,
     /// The stimulus screen, copied from the study so the session stands alone.
     pub screen: ScreenGeometry,
+    /// How attention was recorded (copied from the study; gaze in older sessions).
+    #[serde(default)]
+    pub attention: AttentionMode,
     /// The last accepted validation after calibration, when one was run.
     #[serde(default)]
     pub calibration: Option<ValidationReport>,

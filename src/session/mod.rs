@@ -4,6 +4,7 @@
 //! No UI and no ML here.
 
 pub mod analysis;
+pub mod bubbles;
 pub mod chunks;
 pub mod events;
 pub mod folder;

@@ -12,13 +12,19 @@
 //! shares: real time, or sped up for pilots and tests (the data keep real-time
 //! spacing either way). When the stream ends before the trial does, the subject has
 //! looked away: no samples.
+//!
+//! In a BubbleView study the subject also clicks: where it looks, a moment after a
+//! fixation begins ([`CLICK_DELAY_MS`], or as it ends if it is shorter), at most one click per
+//! [`MIN_CLICK_INTERVAL_MS`] (people click more slowly than they move their eyes).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::bubbles::BubbleClick;
 use super::runner::{Response, Subject, WaitScreen};
 use crate::cohort::render::render_scene;
 use crate::cohort::{Cohort, CohortConfig};
+use crate::fixation::Fixation;
 use crate::gaze::clock::SessionClock;
 use crate::gaze::{Capabilities, DeviceInfo, GazeError, GazeSample, GazeSource, Notification};
 use crate::study::{LoadedStudy, Trial};
@@ -45,10 +51,18 @@ pub enum SimulatedSubjectError {
     Cohort(String),
 }
 
+/// A simulated click follows the start of the fixation it marks by this long.
+pub const CLICK_DELAY_MS: i64 = 250;
+/// A simulated subject clicks at most once per this long.
+pub const MIN_CLICK_INTERVAL_MS: i64 = 600;
+
 /// What the source replays now.
 #[derive(Debug, Default)]
 struct Replay {
     samples: Vec<GazeSample>,
+    /// BubbleView clicks on the stream's clock, display-normalized, in time order.
+    clicks: Vec<BubbleClick>,
+    next_click: usize,
     /// Time of the first sample in the stream, µs.
     stream_start_us: i64,
     /// Session-clock time at which the stream started.
@@ -199,6 +213,11 @@ impl Subject for SimulatedSubject<'_> {
             .participant
             .cohort
             .trial(self.participant.subject, scene);
+        let clicks = if self.study.study.attention.bubble_view().is_some() {
+            clicks_of(&simulated.stream.fixations)
+        } else {
+            Vec::new()
+        };
         let samples = simulated.stream.samples;
         let mut replay = self
             .participant
@@ -210,7 +229,29 @@ impl Subject for SimulatedSubject<'_> {
             clock_start_us: self.participant.clock.now_us(),
             samples,
             next: 0,
+            clicks,
+            next_click: 0,
         };
+    }
+
+    fn take_clicks(&mut self, _trial_index: usize, out: &mut Vec<BubbleClick>) {
+        let now = self.participant.clock.now_us();
+        let mut replay = self
+            .participant
+            .replay
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while let Some(click) = replay.clicks.get(replay.next_click).copied() {
+            let clock_us = replay.clock_start_us + (click.time_us - replay.stream_start_us);
+            if clock_us > now {
+                break;
+            }
+            out.push(BubbleClick {
+                time_us: clock_us,
+                ..click
+            });
+            replay.next_click += 1;
+        }
     }
 
     fn wait_to_continue(&mut self, _screen: &WaitScreen) -> bool {
@@ -242,6 +283,25 @@ impl Subject for SimulatedSubject<'_> {
             self.participant.subject as u64 * 0x9E37_79B9 + self.participant.cohort.config.seed;
         Some(std::array::from_fn(|i| 1 + ((seed >> (i * 3)) % 7) as u8))
     }
+}
+
+/// Where and when the simulated subject clicks, given its fixations (see the module
+/// docs); times on the fixations' clock.
+fn clicks_of(fixations: &[Fixation]) -> Vec<BubbleClick> {
+    let mut clicks: Vec<BubbleClick> = Vec::new();
+    for fixation in fixations {
+        let time_us = (fixation.start_us + CLICK_DELAY_MS * 1000).min(fixation.end_us);
+        let spaced = clicks
+            .last()
+            .is_none_or(|last| time_us - last.time_us >= MIN_CLICK_INTERVAL_MS * 1000);
+        if spaced {
+            clicks.push(BubbleClick {
+                time_us,
+                position_display: fixation.position_display,
+            });
+        }
+    }
+    clicks
 }
 
 /// The gaze source of a simulated participant (see the module docs).

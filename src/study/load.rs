@@ -114,6 +114,7 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
         report(line_of(&text, "screen:"), field.to_owned(), message);
     }
     check_calibration(&study, &text, &mut report);
+    check_attention(&study, &text, &mut report);
 
     let image_root = folder.join(&study.image_root);
     let image_root = match image_root.canonicalize() {
@@ -293,6 +294,45 @@ fn check_calibration(study: &Study, text: &str, report: &mut Report<'_>) {
                 line_of(text, key),
                 field.into(),
                 format!("expected a positive number of degrees, found {value}"),
+            );
+        }
+    }
+}
+
+fn check_attention(study: &Study, text: &str, report: &mut Report<'_>) {
+    let Some(bubbles) = study.attention.bubble_view() else {
+        return;
+    };
+    // A bubble wider than a quarter of the screen height reveals the picture at once.
+    let screen = &study.screen;
+    let screen_height_deg = 2.0
+        * (screen.size_mm.1 / 2.0)
+            .atan2(screen.viewing_distance_mm)
+            .to_degrees();
+    let largest_radius_deg = (screen_height_deg / 4.0).max(0.1);
+    for (key, value, upper) in [
+        (
+            "bubble_radius_deg",
+            bubbles.bubble_radius_deg,
+            largest_radius_deg,
+        ),
+        ("blur_sigma_deg", bubbles.blur_sigma_deg, largest_radius_deg),
+    ] {
+        let line = line_of(text, key).or_else(|| line_of(text, "BubbleView"));
+        let field = format!("attention.BubbleView.{key}");
+        if !(value.is_finite() && value > 0.0) {
+            report(
+                line,
+                field,
+                format!("expected a positive number of degrees, found {value}"),
+            );
+        } else if value > upper {
+            report(
+                line,
+                field,
+                format!(
+                    "{value}° is more than a quarter of the screen's height ({upper:.1}°); expected a few degrees"
+                ),
             );
         }
     }

@@ -13,5 +13,6 @@ pub use geometry::ScreenGeometry;
 pub(crate) use load::fnv1a;
 pub use load::{LoadedStudy, Problem, StudyError, load_study};
 pub use schema::{
-    Breaks, CalibrationPlan, Dictation, GazeSourceKind, Questionnaire, Randomization, Study, Trial,
+    AttentionMode, Breaks, BubbleView, CalibrationPlan, Dictation, GazeSourceKind, Questionnaire,
+    Randomization, Study, Trial,
 };

@@ -25,6 +25,9 @@ pub struct Study {
     pub gaze_source: GazeSourceKind,
     #[serde(default)]
     pub calibration: CalibrationPlan,
+    /// How attention is recorded: gaze (the default), or BubbleView clicks.
+    #[serde(default)]
+    pub attention: AttentionMode,
     /// Folder the trial images are relative to, itself relative to the study file.
     /// Trial images may not leave it. Default: the study file's folder.
     #[serde(default = "default_image_root")]
@@ -65,6 +68,79 @@ impl GazeSourceKind {
             Self::Simulated => "simulated subject",
         }
     }
+}
+
+/// How a study records where the subject attends.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub enum AttentionMode {
+    /// Gaze from the session's gaze source becomes fixations (I-VT).
+    #[default]
+    Gaze,
+    /// BubbleView (Kim et al. 2017): the stimulus is shown blurred and each click reveals
+    /// a sharp disc around it. The clicks, with their order and times, are the
+    /// attention samples; each becomes a fixation lasting until the next click. Gaze
+    /// (or the pointer) is still recorded alongside.
+    BubbleView(BubbleView),
+}
+
+impl AttentionMode {
+    /// The BubbleView settings, when the study uses it.
+    pub fn bubble_view(&self) -> Option<&BubbleView> {
+        match self {
+            Self::Gaze => None,
+            Self::BubbleView(settings) => Some(settings),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Self::Gaze => "gaze (fixations from the gaze source)".to_owned(),
+            Self::BubbleView(settings) => format!(
+                "BubbleView clicks (bubble radius {}°, blur σ {}°{})",
+                settings.bubble_radius_deg,
+                settings.blur_sigma_deg,
+                if settings.keep_revealed {
+                    ", bubbles stay open"
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+}
+
+/// BubbleView settings; sizes are visual angles at the study's viewing distance.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BubbleView {
+    /// Radius of the sharp disc a click reveals, degrees.
+    #[serde(default = "default_bubble_radius_deg")]
+    pub bubble_radius_deg: f64,
+    /// Standard deviation of the Gaussian blur over the rest of the image, degrees.
+    #[serde(default = "default_blur_sigma_deg")]
+    pub blur_sigma_deg: f64,
+    /// Every bubble stays open; by default only the latest click's bubble is sharp,
+    /// as in the original interface.
+    #[serde(default)]
+    pub keep_revealed: bool,
+}
+
+impl Default for BubbleView {
+    fn default() -> Self {
+        Self {
+            bubble_radius_deg: default_bubble_radius_deg(),
+            blur_sigma_deg: default_blur_sigma_deg(),
+            keep_revealed: false,
+        }
+    }
+}
+
+fn default_bubble_radius_deg() -> f64 {
+    1.5
+}
+
+fn default_blur_sigma_deg() -> f64 {
+    0.6
 }
 
 /// Calibration and validation settings.

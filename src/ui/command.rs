@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::app_state::Screen;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Ask the user for a study file in a file dialog (on a worker thread).
     PickStudyFile,

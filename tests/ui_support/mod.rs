@@ -4,9 +4,12 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
+use scanscribe::ui::session::protocol::SubjectScreen;
+use scanscribe::ui::session::state::Stage;
 use scanscribe::ui::{App, Settings, Startup};
 
 /// Steps the harness at most this many times while waiting for a worker.
@@ -132,4 +135,61 @@ pub fn wait_for_failure(harness: &mut Harness<'_, App>) {
     step_until(harness, "validation report", |app| {
         app.state().study.failure().is_some()
     });
+}
+
+/// Steps the app in real time until `ready` holds; panics naming `what` after `limit`.
+pub fn wait(
+    harness: &mut Harness<'_, App>,
+    what: &str,
+    limit: Duration,
+    ready: impl Fn(&App) -> bool,
+) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        harness.step();
+        if ready(harness.state()) {
+            harness.step();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let running = harness.state().state().session.running.as_ref();
+    let seen = running.map(|r| {
+        format!(
+            "stage {:?}, screen {:?}, notices {:?}",
+            r.stage, r.screen, r.notices
+        )
+    });
+    if let Ok(image) = harness.render() {
+        let _ = image.save(std::env::temp_dir().join("ui_session_failure.png"));
+    }
+    panic!("{what}: not reached in {limit:?}; {seen:?}");
+}
+
+pub fn screen_is(app: &App, wanted: fn(&SubjectScreen) -> bool) -> bool {
+    app.state()
+        .session
+        .running
+        .as_ref()
+        .is_some_and(|r| wanted(&r.screen))
+}
+
+pub fn stage_is(app: &App, wanted: fn(&Stage) -> bool) -> bool {
+    app.state()
+        .session
+        .running
+        .as_ref()
+        .is_some_and(|r| wanted(&r.stage))
+}
+
+/// Types `text` into the field labelled `label` (replacing what it holds).
+pub fn fill(harness: &mut Harness<'_, App>, label: &str, text: &str, replace: bool) {
+    harness.get_by_label(label).focus();
+    harness.step();
+    if replace {
+        harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        harness.step();
+    }
+    harness.get_by_label(label).type_text(text);
+    harness.step();
 }

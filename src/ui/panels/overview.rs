@@ -89,6 +89,7 @@ fn setup_rows(study: &Study) -> Vec<(&'static str, String)> {
             ),
         ),
         ("Gaze source", study.gaze_source.label().to_owned()),
+        ("Attention", study.attention.label()),
         (
             "Calibration",
             format!(

@@ -1,7 +1,8 @@
 //! A recorded session read for replay (worker thread, no egui): its metadata, and per
 //! trial the stimulus window from `events.jsonl`, the raw samples turned into fixations
-//! (I-VT with the Tobii defaults, as the recorder's analysis does), a decimated gaze
-//! trace, where the image was on the screen, and the description and transcript.
+//! (I-VT with the Tobii defaults, as the recorder's analysis does; in a BubbleView
+//! session the logged clicks, as the analysis does there), a decimated gaze trace,
+//! where the image was on the screen, and the description and transcript.
 //!
 //! Everything a frame needs is computed here, once, so drawing a frame only looks
 //! things up (see `scanpath`).
@@ -13,8 +14,11 @@ use crate::fixation::online::{Method, detect_fixations};
 use crate::fixation::{Fixation, ImagePlacement, Space};
 use crate::gaze::GazeSample;
 use crate::session::analysis::placement_of;
+use crate::session::bubbles::{
+    BubbleClick, bubble_radius_display, clicks_by_trial, fixations_from_clicks,
+};
 use crate::session::chunks::read_chunks;
-use crate::session::events::{EventKind, read_events};
+use crate::session::events::{Event, EventKind, read_events};
 use crate::session::folder::{EVENTS_FILE, GAZE_FILE};
 use crate::session::runner::TrialDescription;
 use crate::session::{SessionFolder, TrialState};
@@ -79,7 +83,13 @@ pub const TRACE_STEP_US: i64 = 10_000;
 /// Reads a session folder for replay.
 pub fn load_session(root: &Path) -> Result<ReplaySession, ReplayLoadError> {
     let meta = SessionFolder::read(root)?;
-    let windows = stimulus_windows(&root.join(EVENTS_FILE))?;
+    let events = read_session_events(&root.join(EVENTS_FILE))?;
+    let windows = stimulus_windows(&events);
+    let clicks = clicks_by_trial(&events);
+    let bubble_radius = meta
+        .attention
+        .bubble_view()
+        .map(|settings| bubble_radius_display(&meta.screen, settings));
     let mut trials = Vec::new();
     for entry in &meta.trials {
         if entry.state == TrialState::Pending {
@@ -91,12 +101,20 @@ pub fn load_session(root: &Path) -> Result<ReplaySession, ReplayLoadError> {
             continue;
         }
         let window = windows.get(&entry.id).copied();
+        let attention = match bubble_radius {
+            Some(radius) => Attention::Clicks {
+                clicks: clicks.get(&entry.id).map_or(&[], Vec::as_slice),
+                radius_display: radius,
+            },
+            None => Attention::Gaze,
+        };
         trials.push(load_trial(
             &dir,
             &entry.id,
             Path::new(&entry.image),
             &meta.screen,
             window,
+            attention,
         )?);
     }
     if trials.is_empty() {
@@ -113,32 +131,49 @@ pub fn load_session(root: &Path) -> Result<ReplaySession, ReplayLoadError> {
     })
 }
 
-/// `(stimulus on, stimulus off)` per trial id, the last showing when a trial was
-/// shown again after a resume. A missing events file gives no windows.
-fn stimulus_windows(path: &Path) -> Result<HashMap<String, (i64, Option<i64>)>, ReplayLoadError> {
-    let mut windows = HashMap::new();
+/// The session's events; a missing events file gives none.
+fn read_session_events(path: &Path) -> Result<Vec<Event>, ReplayLoadError> {
     if !path.exists() {
-        return Ok(windows);
+        return Ok(Vec::new());
     }
     let readout = read_events(path).map_err(|e| ReplayLoadError::File {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    for event in readout.events {
-        let Some(trial) = event.trial else { continue };
+    Ok(readout.events)
+}
+
+/// `(stimulus on, stimulus off)` per trial id, the last showing when a trial was
+/// shown again after a resume.
+fn stimulus_windows(events: &[Event]) -> HashMap<String, (i64, Option<i64>)> {
+    let mut windows = HashMap::new();
+    for event in events {
+        let Some(trial) = &event.trial else { continue };
         match event.kind {
             EventKind::StimulusOn { .. } => {
-                windows.insert(trial, (event.time_us, None));
+                windows.insert(trial.clone(), (event.time_us, None));
             }
             EventKind::StimulusOff => {
-                if let Some(window) = windows.get_mut(&trial) {
+                if let Some(window) = windows.get_mut(trial) {
                     window.1 = Some(event.time_us);
                 }
             }
             _ => {}
         }
     }
-    Ok(windows)
+    windows
+}
+
+/// Where a trial's fixations come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Attention<'a> {
+    /// Detected in the gaze samples (I-VT).
+    Gaze,
+    /// BubbleView clicks, with the bubble's radius (display-normalized).
+    Clicks {
+        clicks: &'a [BubbleClick],
+        radius_display: [f32; 2],
+    },
 }
 
 fn load_trial(
@@ -147,6 +182,7 @@ fn load_trial(
     image: &Path,
     screen: &ScreenGeometry,
     window: Option<(i64, Option<i64>)>,
+    attention: Attention<'_>,
 ) -> Result<ReplayTrial, ReplayLoadError> {
     let gaze_path = dir.join(GAZE_FILE);
     let readout = read_chunks(&gaze_path).map_err(|e| ReplayLoadError::File {
@@ -173,11 +209,12 @@ fn load_trial(
         .filter(|s| (on_us..=off_us).contains(&s.system_time_us))
         .collect();
     let placement = read_placement(dir, image, screen);
-    let mut trial = trial_from_samples(id, image, screen, placement, &samples, (on_us, off_us))
+    let window = (on_us, off_us);
+    let mut trial = trial_from_samples(id, image, screen, placement, &samples, window, attention)
         .map_err(|e| ReplayLoadError::File {
-            path: gaze_path.clone(),
-            message: e.to_string(),
-        })?;
+        path: gaze_path.clone(),
+        message: e.to_string(),
+    })?;
     trial.description = read_description(dir, &mut warnings);
     trial.transcript = std::fs::read_to_string(dir.join("transcript.txt"))
         .ok()
@@ -188,7 +225,8 @@ fn load_trial(
 }
 
 /// Everything replay computes from a trial's samples (already cut to the stimulus
-/// window `(on, off)`, µs): fixations, scanpath, gaze trace. Text fields are empty.
+/// window `(on, off)`, µs) or clicks: fixations, scanpath, gaze trace. Text fields
+/// are empty.
 pub fn trial_from_samples(
     id: &str,
     image: &Path,
@@ -196,9 +234,18 @@ pub fn trial_from_samples(
     placement: ImagePlacement,
     samples: &[GazeSample],
     (on_us, off_us): (i64, i64),
+    attention: Attention<'_>,
 ) -> Result<ReplayTrial, crate::fixation::FixationError> {
-    let space = Space::Visual(*screen);
-    let fixations = detect_fixations(samples, &Method::ivt_for(&space), space)?;
+    let fixations = match attention {
+        Attention::Gaze => {
+            let space = Space::Visual(*screen);
+            detect_fixations(samples, &Method::ivt_for(&space), space)?
+        }
+        Attention::Clicks {
+            clicks,
+            radius_display,
+        } => fixations_from_clicks(clicks, off_us, radius_display),
+    };
     let trace = decimated_trace(samples, on_us, &placement);
     let scanpath = Scanpath::new(&fixations, on_us, &placement, trace);
     Ok(ReplayTrial {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::protocol::ToSession;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SessionCommand {
     /// Show the session setup for the open study (and probe the devices once).
     OpenSetup,

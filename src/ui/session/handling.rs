@@ -251,28 +251,39 @@ fn apply(ctx: &egui::Context, running: &mut RunningSession, message: FromSession
             running.stage = Stage::Calibrating;
         }
         FromSession::Stimuli(images) => {
-            running.stimuli = images
-                .into_iter()
-                .map(|image| match image {
+            let texture = |name: String, size_px: [usize; 2], rgba: &[u8]| {
+                let color = egui::ColorImage::from_rgba_unmultiplied(size_px, rgba);
+                ctx.load_texture(name, color, egui::TextureOptions::LINEAR)
+            };
+            running.stimuli.clear();
+            running.blurred_stimuli.clear();
+            for image in images {
+                match image {
                     Ok(pixels) => {
-                        let color =
-                            egui::ColorImage::from_rgba_unmultiplied(pixels.size_px, &pixels.rgba);
-                        Some(ctx.load_texture(
-                            format!("stimulus-{}", pixels.study_index),
-                            color,
-                            egui::TextureOptions::LINEAR,
-                        ))
+                        let index = pixels.study_index;
+                        running.stimuli.push(Some(texture(
+                            format!("stimulus-{index}"),
+                            pixels.size_px,
+                            &pixels.rgba,
+                        )));
+                        running
+                            .blurred_stimuli
+                            .push(pixels.blurred_rgba.map(|rgba| {
+                                texture(format!("stimulus-{index}-blurred"), pixels.size_px, &rgba)
+                            }));
                     }
                     Err(message) => {
                         running.stimulus_problems.push(message);
-                        None
+                        running.stimuli.push(None);
+                        running.blurred_stimuli.push(None);
                     }
-                })
-                .collect();
+                }
+            }
         }
         FromSession::Screen(screen) => {
             if let SubjectScreen::Stimulus { trial_index, .. } = &screen {
                 running.stimulus_frame_pending = Some(*trial_index);
+                running.bubble_clicks.clear();
             }
             if matches!(screen, SubjectScreen::Paused) {
                 running.pause = PauseState::Running;

@@ -10,12 +10,17 @@
 //! microphones and resumable sessions run on their own threads (`probe.rs`). The UI
 //! thread only reads state and sends [`SessionCommand`]s; `handling.rs` applies them
 //! and takes in the reports ([`protocol`]). The live gaze and fixations come from a
-//! source wrapper on the session thread (`live.rs`).
+//! source wrapper on the session thread (`live.rs`). A BubbleView study shows the
+//! stimulus blurred (`blur.rs`, on the session thread) with sharp discs where the
+//! subject clicks (`bubble_view.rs`); the clicks go to the session thread as
+//! [`ToSession::BubbleClick`](protocol::ToSession::BubbleClick).
 //!
 //! The shell knows this module through one state field (`AppState::session`), one
 //! command variant (`Command::Session`), the `Screen::Session` variant, and a call
 //! per frame for the presentation viewport.
 
+mod blur;
+pub mod bubble_view;
 mod calibrate;
 pub mod calibration;
 pub mod command;

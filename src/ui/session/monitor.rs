@@ -8,6 +8,7 @@ use crate::session::analysis::placement_of;
 use crate::study::LoadedStudy;
 use crate::ui::command::{Command, CommandQueue};
 
+use super::bubble_view::{self, Bubbles};
 use super::command::SessionCommand;
 use super::handling::frame_time_us;
 use super::live::LiveSnapshot;
@@ -176,13 +177,42 @@ fn stimulus_view_ui(
             .get(study_index)
             .copied()
             .unwrap_or((1, 1));
-        let [x0, y0, x1, y1] = placement_of(&study.study.screen, size).rect_display;
-        painter.image(
-            texture.id(),
-            egui::Rect::from_min_max(at([x0, y0]), at([x1, y1])),
-            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-            egui::Color32::WHITE,
-        );
+        let rect_display = placement_of(&study.study.screen, size).rect_display;
+        let [x0, y0, x1, y1] = rect_display;
+        let image_rect = egui::Rect::from_min_max(at([x0, y0]), at([x1, y1]));
+        let blurred = running
+            .blurred_stimuli
+            .get(study_index)
+            .and_then(Option::as_ref);
+        match (study.study.attention.bubble_view(), blurred) {
+            // What the subject sees: the blur and the open bubbles.
+            (Some(settings), Some(blurred)) => {
+                let bubbles = Bubbles::new(study, settings, &running.bubble_clicks);
+                bubble_view::paint(
+                    &painter,
+                    texture.id(),
+                    blurred.id(),
+                    image_rect,
+                    rect_display,
+                    &bubbles,
+                );
+                painter.text(
+                    image_rect.left_top() + egui::vec2(4.0, 4.0),
+                    egui::Align2::LEFT_TOP,
+                    format!("{} clicks", running.bubble_clicks.len()),
+                    egui::FontId::proportional(12.0),
+                    egui::Color32::WHITE,
+                );
+            }
+            _ => {
+                painter.image(
+                    texture.id(),
+                    image_rect,
+                    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                    egui::Color32::WHITE,
+                );
+            }
+        }
     }
     let mut previous: Option<egui::Pos2> = None;
     let fixations = live

@@ -8,13 +8,16 @@
 //! window (letterboxed), so display-normalized coordinates mean the same here, in the
 //! recorded gaze and in the analysis; the pointer's position in that rectangle feeds
 //! the mouse source. The first frame showing a stimulus is reported with the time its
-//! present call returned, on the gaze clock.
+//! present call returned, on the gaze clock. In a BubbleView study the stimulus is
+//! blurred and a press on it opens a sharp bubble there (see `bubble_view.rs`).
 
 use crate::session::analysis::placement_of;
+use crate::session::bubbles::BubbleClick;
 use crate::session::runner::Response;
 use crate::study::{LoadedStudy, tipi};
 use crate::ui::command::{Command, CommandQueue};
 
+use super::bubble_view::{self, Bubbles};
 use super::command::SessionCommand;
 use super::handling::frame_time_us;
 use super::protocol::{SubjectScreen, ToSession};
@@ -26,6 +29,8 @@ pub const VIEWPORT_TITLE: &str = "scanscribe: subject screen";
 const EMBEDDED_SIZE: egui::Vec2 = egui::vec2(512.0, 288.0);
 /// Passes of the main window before the presentation window may open.
 const MAIN_WINDOW_PASSES_FIRST: u64 = 10;
+/// The accessible name of a BubbleView stimulus.
+pub const BUBBLE_VIEW_LABEL: &str = "Blurred picture: click where you want to see it sharply";
 const BACKGROUND: egui::Color32 = egui::Color32::from_gray(96);
 const TEXT: egui::Color32 = egui::Color32::from_gray(245);
 
@@ -200,8 +205,21 @@ fn screen_ui(
                 .get(study_index)
                 .copied()
                 .unwrap_or((1, 1));
-            let [x0, y0, x1, y1] = placement_of(&study.study.screen, size).rect_display;
+            let rect_display = placement_of(&study.study.screen, size).rect_display;
+            let [x0, y0, x1, y1] = rect_display;
             let rect = egui::Rect::from_min_max(to_screen([x0, y0]), to_screen([x1, y1]));
+            if let Some(settings) = study.study.attention.bubble_view() {
+                let drew = bubble_stimulus_ui(
+                    ui,
+                    (rect, rect_display, display),
+                    running,
+                    study,
+                    settings,
+                    (trial_index, study_index),
+                    commands,
+                );
+                return drew.then_some(trial_index);
+            }
             match running.stimuli.get(study_index).and_then(Option::as_ref) {
                 Some(texture) => {
                     painter.image(
@@ -248,6 +266,81 @@ fn screen_ui(
         SubjectScreen::Questionnaire => questionnaire_ui(ui, running, commands),
     }
     None
+}
+
+/// A BubbleView stimulus: the blurred image with the open bubbles; a press on the
+/// image opens a bubble there and is sent to the session thread. `true` when the
+/// image was drawn.
+fn bubble_stimulus_ui(
+    ui: &mut egui::Ui,
+    (image_rect, image_rect_display, display): (egui::Rect, [f32; 4], egui::Rect),
+    running: &mut RunningSession,
+    study: &LoadedStudy,
+    settings: &crate::study::BubbleView,
+    (trial_index, study_index): (usize, usize),
+    commands: &mut CommandQueue,
+) -> bool {
+    let textures = (
+        running.stimuli.get(study_index).and_then(Option::as_ref),
+        running
+            .blurred_stimuli
+            .get(study_index)
+            .and_then(Option::as_ref),
+    );
+    let (Some(sharp), Some(blurred)) = textures else {
+        ui.painter()
+            .rect_filled(image_rect, 0.0, egui::Color32::from_gray(60));
+        return false;
+    };
+    let response = ui.interact(
+        image_rect,
+        ui.scope_id().with(("bubble-view", trial_index)),
+        egui::Sense::click(),
+    );
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Image, true, BUBBLE_VIEW_LABEL));
+    if response.hovered() {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::Crosshair);
+    }
+    // From the events: a press and its release in one frame leave no press origin.
+    let presses: Vec<egui::Pos2> = ui.input(|i| {
+        i.events
+            .iter()
+            .filter_map(|event| match event {
+                egui::Event::PointerButton {
+                    pos,
+                    button: egui::PointerButton::Primary,
+                    pressed: true,
+                    ..
+                } => Some(*pos),
+                _ => None,
+            })
+            .collect()
+    });
+    for at in presses {
+        if !image_rect.contains(at) || running.pause == PauseState::Confirming {
+            continue;
+        }
+        let position_display = [
+            (at.x - display.left()) / display.width(),
+            (at.y - display.top()) / display.height(),
+        ];
+        running.bubble_clicks.push(position_display);
+        let click = BubbleClick {
+            time_us: frame_time_us(),
+            position_display,
+        };
+        send(commands, ToSession::BubbleClick { trial_index, click });
+    }
+    let bubbles = Bubbles::new(study, settings, &running.bubble_clicks);
+    bubble_view::paint(
+        ui.painter(),
+        sharp.id(),
+        blurred.id(),
+        image_rect,
+        image_rect_display,
+        &bubbles,
+    );
+    true
 }
 
 fn describe_ui(

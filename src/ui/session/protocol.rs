@@ -9,10 +9,11 @@ use crate::audio::LevelMeter;
 use crate::gaze::DeviceInfo;
 use crate::gaze::quality::ValidationReport;
 use crate::session::SessionMeta;
+use crate::session::bubbles::BubbleClick;
 use crate::session::runner::{Progress, Response};
 
 /// From the UI to the session thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ToSession {
     /// Show the calibration targets and collect gaze at each: all of them, or only
     /// the ones that failed last time.
@@ -40,6 +41,11 @@ pub enum ToSession {
     Presented {
         trial_index: usize,
         present_us: i64,
+    },
+    /// A click on a BubbleView stimulus of this trial.
+    BubbleClick {
+        trial_index: usize,
+        click: BubbleClick,
     },
     /// Pause before the next trial (confirmed by the experimenter).
     Pause {
@@ -96,6 +102,8 @@ pub struct StimulusPixels {
     pub study_index: usize,
     pub size_px: [usize; 2],
     pub rgba: Vec<u8>,
+    /// The blurred image a BubbleView study shows (same size).
+    pub blurred_rgba: Option<Vec<u8>>,
 }
 
 /// What the subject's screen shows now.

@@ -19,6 +19,13 @@ pub fn setup_ui(
 ) {
     let send = |commands: &mut CommandQueue, c| commands.send(Command::Session(c));
     ui.heading(format!("New session: {}", open.loaded.study.title));
+    if open.loaded.study.attention.bubble_view().is_some() {
+        ui.label(
+            "BubbleView study: the subject clicks on a blurred picture to see parts of it \
+             sharply, and the clicks are the attention data. No calibration is needed; \
+             the pointer (or an eye tracker, which is then calibrated) is recorded as well.",
+        );
+    }
     ui.add_space(8.0);
     egui::Grid::new("session_setup")
         .num_columns(2)

@@ -106,6 +106,10 @@ pub struct RunningSession {
     pub screen_since: Instant,
     /// Trial images by study trial index, as they are decoded.
     pub stimuli: Vec<Option<egui::TextureHandle>>,
+    /// Their blurred versions, in a BubbleView study.
+    pub blurred_stimuli: Vec<Option<egui::TextureHandle>>,
+    /// The BubbleView clicks on the current stimulus, display-normalized, in order.
+    pub bubble_clicks: Vec<[f32; 2]>,
     pub stimulus_problems: Vec<String>,
     pub calibration: Option<CalibrationOutcome>,
     pub validation: Option<CalibrationOutcome>,
@@ -146,6 +150,8 @@ impl RunningSession {
             screen: SubjectScreen::Blank,
             screen_since: Instant::now(),
             stimuli: Vec::new(),
+            blurred_stimuli: Vec::new(),
+            bubble_clicks: Vec::new(),
             stimulus_problems: Vec::new(),
             calibration: None,
             validation: None,

@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::audio::LevelMeter;
+use crate::session::bubbles::BubbleClick;
 use crate::session::runner::{Response, Subject, TrialGate, WaitScreen};
 use crate::session::simulated_subject::SimulatedSubject;
 use crate::study::{LoadedStudy, Trial};
@@ -37,6 +38,9 @@ pub struct AppSubject<'a> {
     stop_requested: bool,
     /// `(trial index, present time)` of the latest stimulus frame the UI reported.
     presented: Option<(usize, i64)>,
+    /// The trial on screen, and its BubbleView clicks not yet taken by the runner.
+    current_trial: Option<usize>,
+    clicks: Vec<BubbleClick>,
     dictation_done: bool,
 }
 
@@ -65,6 +69,8 @@ impl<'a> AppSubject<'a> {
             paused_at_us: None,
             stop_requested: false,
             presented: None,
+            current_trial: None,
+            clicks: Vec::new(),
             dictation_done: false,
         }
     }
@@ -93,6 +99,13 @@ impl<'a> AppSubject<'a> {
             }
             ToSession::DictationDone => {
                 self.dictation_done = true;
+                None
+            }
+            ToSession::BubbleClick { trial_index, click } => {
+                // A click that reaches us after its trial ended is too late to count.
+                if self.current_trial == Some(trial_index) {
+                    self.clicks.push(click);
+                }
                 None
             }
             other => Some(other),
@@ -141,6 +154,8 @@ impl Subject for AppSubject<'_> {
     fn trial_starting(&mut self, trial: &Trial, trial_index: usize) {
         self.live.start_trial(&self.study.study.screen);
         self.presented = None;
+        self.current_trial = Some(trial_index);
+        self.clicks.clear();
         if let Some(simulated) = self.simulated.as_mut() {
             simulated.trial_starting(trial, trial_index);
         }
@@ -192,6 +207,15 @@ impl Subject for AppSubject<'_> {
             study_index,
             duration_ms: trial.viewing_time_ms,
         });
+    }
+
+    fn take_clicks(&mut self, trial_index: usize, out: &mut Vec<BubbleClick>) {
+        self.pump();
+        out.append(&mut self.clicks);
+        if let Some(simulated) = self.simulated.as_mut() {
+            simulated.take_clicks(trial_index, out);
+            out.sort_by_key(|click| click.time_us);
+        }
     }
 
     fn stimulus_presented_us(&mut self, trial_index: usize) -> Option<i64> {

@@ -12,11 +12,12 @@ use crate::gaze::clock::SessionClock;
 use crate::gaze::quality::ValidationReport;
 use crate::gaze::tobii::TobiiTracker;
 use crate::gaze::{GazeSource, MouseSource, PointerFeed};
-use crate::session::analysis::analyze_trial;
+use crate::session::analysis::{analyze_trial, placement_of};
 use crate::session::runner::{Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
 use crate::study::LoadedStudy;
 
+use super::blur::gaussian_blur_rgba;
 use super::calibrate::{Calibrated, CalibrationRun};
 use super::live::{LiveMonitor, TeeSource};
 use super::protocol::{CalibrationKind, FromSession, Reporter, StimulusPixels, ToSession};
@@ -106,7 +107,9 @@ fn open_source(
     })
 }
 
+/// Every trial image, and in a BubbleView study its blurred version too.
 fn decode_stimuli(study: &LoadedStudy) -> Vec<Result<StimulusPixels, String>> {
+    let screen = &study.study.screen;
     study
         .image_paths
         .iter()
@@ -115,10 +118,22 @@ fn decode_stimuli(study: &LoadedStudy) -> Vec<Result<StimulusPixels, String>> {
             let image = image::open(path)
                 .map_err(|e| format!("{}: cannot be decoded: {e}", path.display()))?
                 .to_rgba8();
+            let size_px = [image.width() as usize, image.height() as usize];
+            let blurred_rgba = study.study.attention.bubble_view().map(|settings| {
+                // σ in the image's own pixels, as the image is drawn on the screen.
+                let [x0, _, x1, _] =
+                    placement_of(screen, (image.width(), image.height())).rect_display;
+                let drawn_width_px = f64::from(x1 - x0) * f64::from(screen.resolution_px.0);
+                let image_px_per_screen_px = size_px[0] as f64 / drawn_width_px.max(1.0);
+                let sigma_px =
+                    settings.blur_sigma_deg * screen.px_per_degree() * image_px_per_screen_px;
+                gaussian_blur_rgba(image.as_raw(), size_px[0], size_px[1], sigma_px)
+            });
             Ok(StimulusPixels {
                 study_index,
-                size_px: [image.width() as usize, image.height() as usize],
+                size_px,
                 rgba: image.into_raw(),
+                blurred_rgba,
             })
         })
         .collect()
@@ -154,7 +169,11 @@ fn run_session(
     });
     reporter.send(FromSession::Stimuli(decode_stimuli(study)));
 
-    let accepted: Option<ValidationReport> =
+    // BubbleView records clicks: no calibration, unless an eye tracker records gaze
+    // alongside them.
+    let needs_calibration = study.study.attention.bubble_view().is_none()
+        || matches!(spec.source, SourceChoice::Tobii { .. });
+    let accepted: Option<ValidationReport> = if needs_calibration {
         match CalibrationRun::new(study, &mut source, &inbox, reporter).run() {
             Calibrated::Accepted(report) => Some(*report),
             Calibrated::Skipped => None,
@@ -162,7 +181,10 @@ fn run_session(
                 let _ = source.stop();
                 return Err("the session was stopped before it began".to_owned());
             }
-        };
+        }
+    } else {
+        None
+    };
 
     let options = RunnerOptions {
         sessions_root: spec.sessions_root.clone(),

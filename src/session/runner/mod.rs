@@ -6,23 +6,30 @@
 //! atomically at each step. A write error stops the session cleanly (status
 //! `Stopped`, what was written is kept); a lost tracker is logged and the trial goes on.
 //!
-//! What the subject does (continue, speak, type, answer) comes from a [`Subject`]:
-//! the app implements it with real screens, `scanscribe record` with a simulated one.
+//! What the subject does (continue, speak, type, click, answer) comes from a
+//! [`Subject`]: the app implements it with real screens, `scanscribe record` with a
+//! simulated one. In a BubbleView study the subject's clicks on the stimulus are
+//! logged as they arrive (see [`crate::session::bubbles`]).
+
+mod describe;
+mod subject;
+
+pub use describe::{AudioInfo, DescriptionSource, TrialDescription};
+pub use subject::{Response, Subject, TrialGate, WaitScreen};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
+use super::bubbles::BubbleClick;
 use super::events::{Event, EventKind, EventLog, EventsError};
 use super::folder::{EVENTS_FILE, SessionError, SessionFolder};
 use super::meta::{SessionMeta, SessionStatus};
 use super::recorder::{DEFAULT_FLUSH_INTERVAL_US, TrialRecorder};
-use crate::audio::{AudioError, Dictation, LevelMeter};
+use crate::audio::AudioError;
 use crate::gaze::clock::SessionClock;
 use crate::gaze::quality::ValidationReport;
 use crate::gaze::{GazeSample, GazeSource, Notification};
-use crate::study::{LoadedStudy, Trial, tipi};
+use crate::study::{LoadedStudy, tipi};
 
 /// Settings of a run.
 #[derive(Debug, Clone)]
@@ -51,112 +58,6 @@ impl Default for RunnerOptions {
     }
 }
 
-/// Which screen waits for the subject.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WaitScreen {
-    Instructions(String),
-    Break {
-        message: String,
-        min_duration_ms: u32,
-    },
-}
-
-/// How the subject answers a description prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Response {
-    /// Speech, as a WAV file played through the dictation pipeline.
-    Speech(PathBuf),
-    /// Typed (or supplied) text.
-    Text(String),
-    /// Nothing (skipped).
-    Nothing,
-    /// Live speech from a microphone (`None`: the default input device), recorded until
-    /// [`Subject::dictation_done`] says so or the trial's maximum length. A microphone
-    /// that cannot be opened is noted and the trial gets no description.
-    Microphone { device_name: Option<String> },
-}
-
-/// Whether the next trial may start (asked before each trial; the app pauses here).
-#[derive(Debug, Clone, PartialEq)]
-pub enum TrialGate {
-    Go,
-    /// The experimenter paused between trials and went on; both times on the gaze clock.
-    Paused {
-        paused_us: i64,
-        resumed_us: i64,
-    },
-    /// End the session here: the next trial stays pending, so it can be resumed.
-    /// `paused_us`: when a pause began that ended in this stop.
-    Stop {
-        reason: String,
-        paused_us: Option<i64>,
-    },
-}
-
-/// What the subject does when the runner waits for them.
-pub trait Subject {
-    /// Called before the trial's fixation cross (a simulated subject starts looking).
-    fn trial_starting(&mut self, _trial: &Trial, _trial_index: usize) {}
-    /// Asked before each trial (before its folder is touched).
-    fn before_trial(&mut self, _trial: &Trial, _trial_index: usize) -> TrialGate {
-        TrialGate::Go
-    }
-    /// The fixation cross is on from now, for the trial's `fixation_cross_ms`.
-    fn fixation_cross_on(&mut self, _trial: &Trial, _trial_index: usize) {}
-    /// The stimulus is on from now (the time logged as `stimulus_on`), for the
-    /// trial's `viewing_time_ms`.
-    fn stimulus_on(&mut self, _trial: &Trial, _trial_index: usize) {}
-    /// When the display presented the first frame showing the current trial's
-    /// stimulus, on the gaze clock, if the subject's display knows it. Asked when
-    /// the stimulus goes off; logged as `stimulus_presented`.
-    fn stimulus_presented_us(&mut self, _trial_index: usize) -> Option<i64> {
-        None
-    }
-    /// A microphone dictation started; `level` is its live input level.
-    fn dictation_started(&mut self, _trial: &Trial, _trial_index: usize, _level: &LevelMeter) {}
-    /// Polled while a microphone dictation runs: `true` ends it (the subject is done).
-    fn dictation_done(&mut self) -> bool {
-        false
-    }
-    /// Returns when the subject continues; `false` aborts the session.
-    fn wait_to_continue(&mut self, screen: &WaitScreen) -> bool;
-    /// The description of a trial's image.
-    fn respond(&mut self, trial: &Trial, trial_index: usize) -> Response;
-    /// The ten TIPI ratings, `None` if declined.
-    fn questionnaire(&mut self) -> Option<[u8; 10]>;
-}
-
-/// How a trial's description came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DescriptionSource {
-    Typed,
-    /// Spoken; the text comes from transcription (empty until transcribed).
-    Dictated,
-    None,
-}
-
-/// `description.json` of a trial.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrialDescription {
-    pub text: String,
-    pub source: DescriptionSource,
-    /// Edited by the experimenter or subject after the trial.
-    #[serde(default)]
-    pub edited: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<AudioInfo>,
-}
-
-/// The dictation recording of a trial.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AudioInfo {
-    pub file: String,
-    pub first_sample_us: Option<i64>,
-    pub duration_ms: f64,
-    pub dropped_input_samples: u64,
-}
-
 /// What a finished trial hands to the analysis step.
 #[derive(Debug, Clone)]
 pub struct RecordedTrial {
@@ -165,6 +66,20 @@ pub struct RecordedTrial {
     pub samples: Vec<GazeSample>,
     pub stimulus_on_us: i64,
     pub stimulus_off_us: i64,
+    /// BubbleView clicks during the stimulus, in time order (empty in a gaze study).
+    pub clicks: Vec<BubbleClick>,
+}
+
+/// The clicks of the trial on screen, while a BubbleView stimulus is shown.
+struct ClickCapture<'s> {
+    subject: &'s mut dyn Subject,
+    trial_id: String,
+    trial_index: usize,
+    placement: crate::fixation::ImagePlacement,
+    /// Clicks before this (stale ones from an earlier screen) are dropped.
+    since_us: i64,
+    clicks: Vec<BubbleClick>,
+    incoming: Vec<BubbleClick>,
 }
 
 /// Progress reports for a UI or a progress bar.
@@ -330,7 +245,7 @@ impl<'a> Runner<'a> {
                     message: breaks.message.clone(),
                     min_duration_ms: breaks.min_duration_ms,
                 };
-                self.wait_and_record(Self::ms(breaks.min_duration_ms), None)?;
+                self.wait_and_record(Self::ms(breaks.min_duration_ms), None, None)?;
                 let go_on = subject.wait_to_continue(&screen);
                 self.log(None, EventKind::BreakEnd)?;
                 if !go_on {
@@ -422,7 +337,7 @@ impl<'a> Runner<'a> {
         if trial.fixation_cross_ms > 0 {
             self.log(Some(&trial.id), EventKind::FixationCrossOn)?;
             subject.fixation_cross_on(&trial, index);
-            self.wait_and_record(Self::ms(trial.fixation_cross_ms), Some(&mut recorder))?;
+            self.wait_and_record(Self::ms(trial.fixation_cross_ms), Some(&mut recorder), None)?;
         }
         let image = self.folder.meta().trials[index].image.clone();
         let logged_on_us = self.log(
@@ -432,7 +347,28 @@ impl<'a> Runner<'a> {
             },
         )?;
         subject.stimulus_on(&trial, index);
-        self.wait_and_record(Self::ms(trial.viewing_time_ms), Some(&mut recorder))?;
+        let clicks = if self.study.study.attention.bubble_view().is_some() {
+            let size = self.study.image_sizes_px.get(study_index).copied();
+            let mut capture = ClickCapture {
+                subject: &mut *subject,
+                trial_id: trial.id.clone(),
+                trial_index: index,
+                placement: super::analysis::placement_of(
+                    &self.study.study.screen,
+                    size.unwrap_or((1, 1)),
+                ),
+                since_us: logged_on_us,
+                clicks: Vec::new(),
+                incoming: Vec::new(),
+            };
+            let duration = Self::ms(trial.viewing_time_ms);
+            self.wait_and_record(duration, Some(&mut recorder), Some(&mut capture))?;
+            capture.clicks
+        } else {
+            let duration = Self::ms(trial.viewing_time_ms);
+            self.wait_and_record(duration, Some(&mut recorder), None)?;
+            Vec::new()
+        };
         let stimulus_off_us = self.log(Some(&trial.id), EventKind::StimulusOff)?;
         // The display's own onset, when it reports one, is the trial's true onset.
         let stimulus_on_us = match subject.stimulus_presented_us(index) {
@@ -465,112 +401,18 @@ impl<'a> Runner<'a> {
             samples,
             stimulus_on_us,
             stimulus_off_us,
-        })
-    }
-
-    fn describe(
-        &mut self,
-        trial: &Trial,
-        index: usize,
-        max_length_ms: u32,
-        subject: &mut dyn Subject,
-        dir: &Path,
-    ) -> Result<TrialDescription, RunError> {
-        match subject.respond(trial, index) {
-            Response::Text(text) => Ok(TrialDescription {
-                text,
-                source: DescriptionSource::Typed,
-                edited: false,
-                audio: None,
-            }),
-            Response::Nothing => Ok(TrialDescription {
-                text: String::new(),
-                source: DescriptionSource::None,
-                edited: false,
-                audio: None,
-            }),
-            Response::Microphone { device_name } => {
-                self.dictate_from_microphone(trial, index, device_name, max_length_ms, subject, dir)
-            }
-            Response::Speech(wav) => {
-                let out = dir.join("audio.wav");
-                let realtime = self.options.clock.speed() <= 1.0;
-                self.log(Some(&trial.id), EventKind::DictationStart)?;
-                let dictation = Dictation::from_wav_file(&wav, &out, realtime)?;
-                // The subject speaks until the recording ends or the maximum length.
-                self.finish_dictation(&trial.id, dictation, max_length_ms, &mut |d| {
-                    d.input_finished()
-                })
-            }
-        }
-    }
-
-    fn dictate_from_microphone(
-        &mut self,
-        trial: &Trial,
-        index: usize,
-        device_name: Option<String>,
-        max_length_ms: u32,
-        subject: &mut dyn Subject,
-        dir: &Path,
-    ) -> Result<TrialDescription, RunError> {
-        let out = dir.join("audio.wav");
-        let dictation = match Dictation::from_microphone(device_name.as_deref(), &out) {
-            Ok(dictation) => dictation,
-            Err(error) => {
-                // The session goes on without this dictation; the reason is kept.
-                self.folder
-                    .note(format!("trial {}: no dictation: {error}", trial.id))?;
-                return Ok(TrialDescription {
-                    text: String::new(),
-                    source: DescriptionSource::None,
-                    edited: false,
-                    audio: None,
-                });
-            }
-        };
-        self.log(Some(&trial.id), EventKind::DictationStart)?;
-        subject.dictation_started(trial, index, dictation.level());
-        self.finish_dictation(&trial.id, dictation, max_length_ms, &mut |_| {
-            subject.dictation_done()
-        })
-    }
-
-    /// Records until `done` says so or `max_length_ms` has passed, then stops the
-    /// dictation, logs it and describes its audio file.
-    fn finish_dictation(
-        &mut self,
-        trial_id: &str,
-        dictation: Dictation,
-        max_length_ms: u32,
-        done: &mut dyn FnMut(&Dictation) -> bool,
-    ) -> Result<TrialDescription, RunError> {
-        let deadline_us = self.options.clock.now_us()
-            + i64::try_from(Self::ms(max_length_ms).as_micros()).unwrap_or(i64::MAX);
-        while !done(&dictation) && self.options.clock.now_us() < deadline_us {
-            self.wait_and_record(self.options.poll_interval, None)?;
-        }
-        let summary = dictation.stop()?;
-        self.log(Some(trial_id), EventKind::DictationStop)?;
-        Ok(TrialDescription {
-            text: String::new(),
-            source: DescriptionSource::Dictated,
-            edited: false,
-            audio: Some(AudioInfo {
-                file: "audio.wav".into(),
-                first_sample_us: summary.first_sample_us,
-                duration_ms: summary.duration_ms(),
-                dropped_input_samples: summary.dropped_input_samples,
-            }),
+            clicks,
         })
     }
 
     /// Waits `duration`, draining the source every poll interval into `recorder`
-    /// (or discarding the samples) and logging the source's notifications.
+    /// (or discarding the samples), logging the source's notifications and, during a
+    /// BubbleView stimulus, the subject's clicks.
     fn wait_and_record(
         &mut self,
         duration: Duration,
         mut recorder: Option<&mut TrialRecorder>,
+        mut clicks: Option<&mut ClickCapture<'_>>,
     ) -> Result<(), RunError> {
         let clock = self.options.clock;
         let end = clock.now_us() + i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
@@ -584,6 +426,9 @@ impl<'a> Runner<'a> {
                     .map_err(|e| RunError::Storage(e.to_string()))?;
             }
             self.log_notifications()?;
+            if let Some(capture) = clicks.as_deref_mut() {
+                self.log_clicks(capture, now)?;
+            }
             if now >= end {
                 return Ok(());
             }
@@ -593,6 +438,34 @@ impl<'a> Runner<'a> {
                     .min(self.options.poll_interval),
             );
         }
+    }
+
+    /// Takes the subject's new clicks; logs and keeps the valid ones. A click's time
+    /// is kept within the stimulus so far and never before the previous click.
+    fn log_clicks(&mut self, capture: &mut ClickCapture<'_>, now_us: i64) -> Result<(), RunError> {
+        capture.incoming.clear();
+        capture
+            .subject
+            .take_clicks(capture.trial_index, &mut capture.incoming);
+        for mut click in std::mem::take(&mut capture.incoming) {
+            if !click.is_valid() || click.time_us < capture.since_us {
+                continue;
+            }
+            let previous_us = capture.clicks.last().map_or(i64::MIN, |c| c.time_us);
+            click.time_us = click.time_us.min(now_us).max(previous_us);
+            let order = u32::try_from(capture.clicks.len() + 1).unwrap_or(u32::MAX);
+            self.log_at(
+                Some(&capture.trial_id),
+                EventKind::BubbleClick {
+                    order,
+                    position_display: click.position_display,
+                    position_image: capture.placement.image_from_display(click.position_display),
+                },
+                click.time_us,
+            )?;
+            capture.clicks.push(click);
+        }
+        Ok(())
     }
 
     fn log_notifications(&mut self) -> Result<(), RunError> {
