@@ -26,13 +26,15 @@ use crate::study::load_study;
 /// cohort scenes, like the bundled demo images): it looks at each image with its own
 /// viewing habits and describes it in its own words, or speaks the WAV file
 /// `<speech-dir>/<trial id>.wav` when one is given (transcribed with --whisper). Each
-/// trial gets its gaze samples,
-/// fixations (I-VT), attention trajectory and data-quality report. A killed recording
-/// is resumed with --resume.
+/// trial gets its gaze samples, fixations (I-VT), attention trajectory and data-quality
+/// report. In a BubbleView study the subject also clicks where it looks, and the
+/// clicks are the fixations (and `clicks.csv`). A killed recording is resumed with
+/// --resume.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     scanscribe record --study studies/demo.ron --subject s01\n  \
     scanscribe record --study studies/demo.ron --subject s02 --cohort-subject 5 --speed 4 --sessions out/sessions\n  \
+    scanscribe record --study studies/demo-bubbleview.ron --subject s03 --speed 8\n  \
     scanscribe record --study studies/demo.ron --resume sessions/demo/s01_20261122-101500")]
 pub struct RecordArgs {
     /// The study file.

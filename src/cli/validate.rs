@@ -33,6 +33,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         s.screen.px_per_degree()
     );
     println!("  gaze       {}", s.gaze_source.label());
+    println!("  attention  {}", s.attention.label());
     println!(
         "  calibration {} points, {} validation points, pass ≤ {}° accuracy, ≤ {}° RMS precision",
         s.calibration.points,

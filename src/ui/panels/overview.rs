@@ -93,7 +93,12 @@ fn setup_rows(study: &Study) -> Vec<(&'static str, String)> {
         (
             "Calibration",
             format!(
-                "{} points, then {} validation points; passes at ≤ {}° accuracy and ≤ {}° RMS precision",
+                "{}{} points, then {} validation points; passes at ≤ {}° accuracy and ≤ {}° RMS precision",
+                if study.attention.bubble_view().is_some() {
+                    "only with an eye tracker beside the clicks: "
+                } else {
+                    ""
+                },
                 calibration.points,
                 calibration.validation_points.len(),
                 calibration.max_accuracy_deg,
