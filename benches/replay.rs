@@ -82,6 +82,7 @@ fn state_with_sessions(ctx: &egui::Context) -> ReplayState {
                 subject: format!("s{subject:02}"),
                 study_id: "bench".to_owned(),
                 screen,
+                clicks: false,
                 trials: vec![trial],
             },
         );

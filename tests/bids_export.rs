@@ -9,18 +9,29 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ScriptedSource, ScriptedSubject, speech_wav, study_folder};
+use common::{
+    ClickingSubject, ScriptedSource, ScriptedSubject, bubble_study_folder, speech_wav, study_folder,
+};
 use scanscribe::interop::bids::export_bids;
-use scanscribe::session::runner::{Runner, RunnerOptions};
+use scanscribe::session::runner::{Runner, RunnerOptions, Subject};
 use scanscribe::study::load_study;
 
 fn record(dir: &Path, subject: &str, trials: usize) -> PathBuf {
-    let study = load_study(&dir.join("study.ron")).unwrap();
-    let mut source = ScriptedSource::new(250.0);
-    let mut subject_script = ScriptedSubject {
+    let script = ScriptedSubject {
         speech: speech_wav(dir),
         waits: Vec::new(),
     };
+    record_with(
+        dir,
+        subject,
+        trials,
+        &mut ClickingSubject::new(script, Vec::new()),
+    )
+}
+
+fn record_with(dir: &Path, subject: &str, trials: usize, script: &mut dyn Subject) -> PathBuf {
+    let study = load_study(&dir.join("study.ron")).unwrap();
+    let mut source = ScriptedSource::new(250.0);
     let options = RunnerOptions {
         sessions_root: dir.join("sessions"),
         sync_to_disk: false,
@@ -29,9 +40,7 @@ fn record(dir: &Path, subject: &str, trials: usize) -> PathBuf {
     assert!(study.study.trials.len() >= trials);
     let runner = Runner::start(&study, subject, &mut source, options).unwrap();
     let root = runner.folder().root().to_path_buf();
-    runner
-        .run(&mut subject_script, &mut |_| Ok(()), &mut |_| {})
-        .unwrap();
+    runner.run(script, &mut |_| Ok(()), &mut |_| {}).unwrap();
     root
 }
 
@@ -98,6 +107,11 @@ fn sessions_export_to_a_valid_bids_dataset() {
             .exists()
     );
 
+    assert_valid(&out);
+}
+
+/// Runs the official validator on `out` (skipped, saying so, where it is missing).
+fn assert_valid(out: &Path) {
     let Some(validator) = validator() else {
         eprintln!(
             "SKIPPED the BIDS validator check: bids-validator-deno not found (scripts/test.sh installs it)"
@@ -105,7 +119,7 @@ fn sessions_export_to_a_valid_bids_dataset() {
         return;
     };
     let output = Command::new(validator)
-        .arg(&out)
+        .arg(out)
         .arg("--json")
         .output()
         .unwrap();
@@ -122,4 +136,53 @@ fn sessions_export_to_a_valid_bids_dataset() {
         .filter(|issue| issue["severity"] == "error")
         .collect();
     assert!(errors.is_empty(), "BIDS validator errors: {errors:#?}");
+}
+
+#[test]
+fn bubble_view_clicks_are_events_with_order_and_position() {
+    let dir = tempfile::tempdir().unwrap();
+    bubble_study_folder(dir.path(), 1);
+    let script = ScriptedSubject {
+        speech: speech_wav(dir.path()),
+        waits: Vec::new(),
+    };
+    let mut clicker = ClickingSubject::new(script, vec![(50, [0.25, 0.5]), (150, [0.75, 0.25])]);
+    let session = record_with(dir.path(), "b01", 1, &mut clicker);
+    let out = dir.path().join("bids");
+    export_bids(&[session], &out).unwrap();
+
+    let beh = out.join("sub-b01/beh");
+    let events = std::fs::read_to_string(beh.join("sub-b01_task-runner_run-1_events.tsv")).unwrap();
+    let lines: Vec<Vec<&str>> = events.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        lines[0],
+        [
+            "onset",
+            "duration",
+            "trial_type",
+            "stim_file",
+            "trial_id",
+            "click_order",
+            "x",
+            "y"
+        ]
+    );
+    let clicks: Vec<&Vec<&str>> = lines.iter().filter(|l| l[2] == "bubble_click").collect();
+    assert_eq!(clicks.len(), 2, "{events}");
+    assert_eq!(&clicks[0][5..], ["1", "480.00", "540.00"]);
+    assert_eq!(&clicks[1][5..], ["2", "1440.00", "270.00"]);
+    let first_duration: f64 = clicks[0][1].parse().unwrap();
+    assert!(
+        (first_duration - 0.1).abs() < 0.03,
+        "until the next click: {first_duration}"
+    );
+    let stimulus = lines.iter().find(|l| l[2] == "stimulus").unwrap();
+    assert_eq!(&stimulus[5..], ["n/a", "n/a", "n/a"]);
+    let sidecar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(beh.join("sub-b01_task-runner_run-1_events.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(sidecar["trial_type"]["Levels"]["bubble_click"].is_string());
+    assert_eq!(sidecar["x"]["Units"], "pixel");
+    assert_valid(&out);
 }

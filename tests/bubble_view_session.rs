@@ -9,7 +9,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{ScriptedSource, ScriptedSubject, study_folder};
+use common::{ScriptedSource, ScriptedSubject, bubble_study_folder};
 use scanscribe::cohort::DEMO_SEED;
 use scanscribe::gaze::clock::SessionClock;
 use scanscribe::interop::records::read_session_records;
@@ -164,13 +164,7 @@ impl Subject for BadClicker {
 #[test]
 fn bad_clicks_are_dropped_and_times_kept_in_order_within_the_stimulus() {
     let dir = tempfile::tempdir().unwrap();
-    let path = study_folder(dir.path(), 1);
-    let text = std::fs::read_to_string(&path).unwrap().replacen(
-        "trials: [",
-        "attention: BubbleView(()), trials: [",
-        1,
-    );
-    std::fs::write(&path, text).unwrap();
+    let path = bubble_study_folder(dir.path(), 1);
     let study = load_study(&path).unwrap();
     let mut source = ScriptedSource::new(300.0);
     let mut subject = BadClicker {

@@ -31,11 +31,12 @@ pub enum SplitArg {
 ///
 /// bids: one run per trial with the left and right eye as separate physio recordings
 /// (timestamp in µs, x/y in screen pixels, pupil in mm), presentation events with the
-/// screen geometry, the stimuli, and the dictation audio and descriptions under
-/// sourcedata/. records: one dataset record per finished trial with a description and
-/// a trajectory, images copied to images/. csv: per trial `<session>/<trial>_samples.csv`
-/// (the gaze CSV: system_time_us, device_time_us, left/right x, y, valid, pupil_mm) and
-/// `<trial>_fixations.csv` (the columns of `scanscribe fixations`).
+/// screen geometry (and BubbleView clicks with order and position), the stimuli, and
+/// the dictation audio and descriptions under sourcedata/. records: one dataset record
+/// per finished trial with a description and a trajectory, images copied to images/.
+/// csv: per trial `<session>/<trial>_samples.csv` (the gaze CSV: system_time_us,
+/// device_time_us, left/right x, y, valid, pupil_mm), `<trial>_fixations.csv` (the
+/// columns of `scanscribe fixations`) and, in a BubbleView session, `<trial>_clicks.csv`.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     scanscribe export --format bids --out out/bids sessions/demo/*\n  \

@@ -7,7 +7,7 @@
 //! dataset_description.json, README, participants.tsv, participants.json
 //! stimuli/<image>                                   the images shown
 //! sub-<s>/[ses-<n>/]beh/
-//!   sub-<s>_task-<t>_run-<k>_events.tsv|json        stimulus, fixation cross, dictation
+//!   sub-<s>_task-<t>_run-<k>_events.tsv|json        stimulus, fixation cross, dictation, BubbleView clicks
 //!   sub-<s>_task-<t>_run-<k>_recording-eye1_physio.tsv.gz|json        left eye
 //!   sub-<s>_task-<t>_run-<k>_recording-eye1_physioevents.tsv.gz|json  messages
 //!   ... recording-eye2 ...                                            right eye
@@ -246,77 +246,9 @@ fn write_run(
     events: &[&Event],
 ) -> Result<(), BidsError> {
     let t0 = samples[0].system_time_us;
-    let seconds = |t: i64| (t - t0) as f64 / 1e6;
     let (w_px, h_px) = meta.screen.resolution_px;
 
-    // events.tsv: intervals from the presentation events.
-    let mut rows = Vec::new();
-    let find =
-        |kind: fn(&EventKind) -> bool| events.iter().find(|e| kind(&e.kind)).map(|e| e.time_us);
-    let cross = find(|k| matches!(k, EventKind::FixationCrossOn));
-    let on = find(|k| matches!(k, EventKind::StimulusOn { .. }));
-    let off = find(|k| matches!(k, EventKind::StimulusOff));
-    let dictation_start = find(|k| matches!(k, EventKind::DictationStart));
-    let dictation_stop = find(|k| matches!(k, EventKind::DictationStop));
-    if let (Some(cross), Some(on)) = (cross, on) {
-        rows.push(vec![
-            cell(seconds(cross), 6),
-            cell((on - cross) as f64 / 1e6, 6),
-            "fixation_cross".into(),
-            "n/a".into(),
-            trial_id.into(),
-        ]);
-    }
-    if let Some(on) = on {
-        let duration = off.map_or(f64::NAN, |off| (off - on) as f64 / 1e6);
-        rows.push(vec![
-            cell(seconds(on), 6),
-            cell(duration, 6),
-            "stimulus".into(),
-            image_name.into(),
-            trial_id.into(),
-        ]);
-    }
-    if let (Some(start), Some(stop)) = (dictation_start, dictation_stop) {
-        rows.push(vec![
-            cell(seconds(start), 6),
-            cell((stop - start) as f64 / 1e6, 6),
-            "dictation".into(),
-            "n/a".into(),
-            trial_id.into(),
-        ]);
-    }
-    write_tsv(
-        &beh.join(format!("{stem}_events.tsv")),
-        &["onset", "duration", "trial_type", "stim_file", "trial_id"],
-        &rows,
-    )?;
-    let screen = meta.screen;
-    write_json(
-        &beh.join(format!("{stem}_events.json")),
-        &json!({
-            "TaskName": meta.study_id,
-            "StimulusPresentation": {
-                "ScreenDistance": screen.viewing_distance_mm / 1000.0,
-                "ScreenResolution": [w_px, h_px],
-                "ScreenSize": [screen.size_mm.0 / 1000.0, screen.size_mm.1 / 1000.0],
-                "ScreenOrigin": ["top", "left"],
-                "SoftwareName": "scanscribe",
-                "SoftwareVersion": env!("CARGO_PKG_VERSION"),
-            },
-            "onset": {"Description": "Seconds from the first gaze sample of the run", "Units": "s"},
-            "duration": {"Description": "Duration of the event", "Units": "s"},
-            "trial_type": {
-                "Description": "What was on the screen",
-                "Levels": {
-                    "fixation_cross": "Central fixation cross before the image",
-                    "stimulus": "The image (see stim_file)",
-                    "dictation": "The subject described the image aloud",
-                },
-            },
-            "trial_id": {"Description": "Trial id in the scanscribe study file"},
-        }),
-    )?;
+    super::bids_events::write_events(beh, stem, meta, trial_id, image_name, t0, events)?;
 
     let sampling_hz = if meta.gaze_frequency_hz > 0.0 {
         f64::from(meta.gaze_frequency_hz)

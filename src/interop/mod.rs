@@ -4,6 +4,7 @@
 //! No UI and no ML here.
 
 pub mod bids;
+mod bids_events;
 mod bids_files;
 pub mod localized_narratives;
 pub mod records;

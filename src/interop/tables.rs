@@ -1,7 +1,8 @@
 //! CSV tables of recorded sessions for analysis tools (pymovements, R, pandas): per
 //! trial the raw samples (the gaze CSV of [`crate::gaze::csv`]) and the fixations (the
 //! columns of `scanscribe fixations`), named `<session>/<trial>_samples.csv` and
-//! `<session>/<trial>_fixations.csv`.
+//! `<session>/<trial>_fixations.csv`; in a BubbleView session also the clicks,
+//! `<session>/<trial>_clicks.csv`.
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,11 @@ pub fn export_tables(sessions: &[PathBuf], out: &Path) -> Result<TablesSummary, 
                     "{name}/{}: no fixations.csv (the trial was not analysed)",
                     trial.id
                 ));
+            }
+            let clicks = trial_dir.join("clicks.csv");
+            if clicks.exists() {
+                let to = target.join(format!("{}_clicks.csv", trial.id));
+                std::fs::copy(&clicks, &to).map_err(|e| file_error(&to, &e))?;
             }
             summary.trials += 1;
             summary.samples += readout.samples.len();

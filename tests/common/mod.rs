@@ -161,3 +161,72 @@ pub fn speech_wav(dir: &Path) -> PathBuf {
     writer.finalize().unwrap();
     path
 }
+
+/// [`study_folder`] as a BubbleView study (default bubble and blur).
+pub fn bubble_study_folder(dir: &Path, trials: usize) -> PathBuf {
+    let path = study_folder(dir, trials);
+    let text = std::fs::read_to_string(&path).unwrap().replacen(
+        "trials: [",
+        "attention: BubbleView(()), trials: [",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A [`ScriptedSubject`] that also clicks on each stimulus: `(ms after onset,
+/// display-normalized position)`, each sent once its time has come.
+pub struct ClickingSubject {
+    pub inner: ScriptedSubject,
+    pub clicks: Vec<(i64, [f32; 2])>,
+    stimulus_on_us: Option<i64>,
+    next: usize,
+}
+
+impl ClickingSubject {
+    pub fn new(inner: ScriptedSubject, clicks: Vec<(i64, [f32; 2])>) -> Self {
+        Self {
+            inner,
+            clicks,
+            stimulus_on_us: None,
+            next: 0,
+        }
+    }
+}
+
+impl Subject for ClickingSubject {
+    fn stimulus_on(&mut self, _trial: &Trial, _trial_index: usize) {
+        self.stimulus_on_us = Some(system_time_us());
+        self.next = 0;
+    }
+    fn take_clicks(
+        &mut self,
+        _trial_index: usize,
+        out: &mut Vec<scanscribe::session::bubbles::BubbleClick>,
+    ) {
+        let Some(on) = self.stimulus_on_us else {
+            return;
+        };
+        let now = system_time_us();
+        while let Some(&(offset_ms, position_display)) = self.clicks.get(self.next) {
+            let time_us = on + offset_ms * 1000;
+            if time_us > now {
+                break;
+            }
+            out.push(scanscribe::session::bubbles::BubbleClick {
+                time_us,
+                position_display,
+            });
+            self.next += 1;
+        }
+    }
+    fn wait_to_continue(&mut self, screen: &WaitScreen) -> bool {
+        self.inner.wait_to_continue(screen)
+    }
+    fn respond(&mut self, trial: &Trial, trial_index: usize) -> Response {
+        self.inner.respond(trial, trial_index)
+    }
+    fn questionnaire(&mut self) -> Option<[u8; 10]> {
+        self.inner.questionnaire()
+    }
+}

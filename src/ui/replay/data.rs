@@ -33,6 +33,8 @@ pub struct ReplaySession {
     pub subject: String,
     pub study_id: String,
     pub screen: ScreenGeometry,
+    /// The fixations are BubbleView clicks.
+    pub clicks: bool,
     /// In presentation order; trials that never ran are left out.
     pub trials: Vec<ReplayTrial>,
 }
@@ -127,6 +129,7 @@ pub fn load_session(root: &Path) -> Result<ReplaySession, ReplayLoadError> {
         subject: meta.subject,
         study_id: meta.study_id,
         screen: meta.screen,
+        clicks: bubble_radius.is_some(),
         trials,
     })
 }

@@ -67,9 +67,14 @@ fn view_ui(
         ui.colored_label(
             subject.color,
             format!(
-                "{}: {shown} of {} fixations",
+                "{}: {shown} of {} {}",
                 subject.session.subject,
-                path.fixations.len()
+                path.fixations.len(),
+                if subject.session.clicks {
+                    "clicks"
+                } else {
+                    "fixations"
+                }
             ),
         );
     }
