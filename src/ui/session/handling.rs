@@ -268,8 +268,8 @@ fn apply(ctx: &egui::Context, running: &mut RunningSession, message: FromSession
                         )));
                         running
                             .blurred_stimuli
-                            .push(pixels.blurred_rgba.map(|rgba| {
-                                texture(format!("stimulus-{index}-blurred"), pixels.size_px, &rgba)
+                            .push(pixels.blurred_rgba.map(|(size, rgba)| {
+                                texture(format!("stimulus-{index}-blurred"), size, &rgba)
                             }));
                     }
                     Err(message) => {
@@ -304,6 +304,15 @@ fn apply(ctx: &egui::Context, running: &mut RunningSession, message: FromSession
             running.stage = Stage::Recording;
         }
         FromSession::Progress(progress) => running.apply_progress(progress),
+        FromSession::SimulatedClick {
+            trial_index,
+            position_display,
+        } => {
+            if matches!(running.screen, SubjectScreen::Stimulus { trial_index: shown, .. } if shown == trial_index)
+            {
+                running.bubble_clicks.push(position_display);
+            }
+        }
         FromSession::Finished(outcome) => {
             running.stage = Stage::Finished(outcome);
             running.screen = SubjectScreen::Blank;

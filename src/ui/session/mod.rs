@@ -19,7 +19,7 @@
 //! command variant (`Command::Session`), the `Screen::Session` variant, and a call
 //! per frame for the presentation viewport.
 
-mod blur;
+pub mod blur;
 pub mod bubble_view;
 mod calibrate;
 pub mod calibration;

@@ -102,8 +102,9 @@ pub struct StimulusPixels {
     pub study_index: usize,
     pub size_px: [usize; 2],
     pub rgba: Vec<u8>,
-    /// The blurred image a BubbleView study shows (same size).
-    pub blurred_rgba: Option<Vec<u8>>,
+    /// The blurred image a BubbleView study shows: its size (may be smaller than the
+    /// image's) and pixels.
+    pub blurred_rgba: Option<([usize; 2], Vec<u8>)>,
 }
 
 /// What the subject's screen shows now.
@@ -162,6 +163,11 @@ pub enum FromSession {
         trial_ids: Vec<String>,
     },
     Progress(Progress),
+    /// The simulated subject clicked on this trial's BubbleView stimulus.
+    SimulatedClick {
+        trial_index: usize,
+        position_display: [f32; 2],
+    },
     /// The session thread ended: the closed session, or why it could not run.
     Finished(Result<Box<SessionMeta>, String>),
 }

@@ -213,7 +213,15 @@ impl Subject for AppSubject<'_> {
         self.pump();
         out.append(&mut self.clicks);
         if let Some(simulated) = self.simulated.as_mut() {
+            let before = out.len();
             simulated.take_clicks(trial_index, out);
+            // The subject's screen and the monitor show the simulated subject's bubbles.
+            for click in &out[before..] {
+                self.reporter.send(FromSession::SimulatedClick {
+                    trial_index,
+                    position_display: click.position_display,
+                });
+            }
             out.sort_by_key(|click| click.time_us);
         }
     }

@@ -17,7 +17,7 @@ use crate::session::runner::{Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
 use crate::study::LoadedStudy;
 
-use super::blur::gaussian_blur_rgba;
+use super::blur::blurred_stimulus;
 use super::calibrate::{Calibrated, CalibrationRun};
 use super::live::{LiveMonitor, TeeSource};
 use super::protocol::{CalibrationKind, FromSession, Reporter, StimulusPixels, ToSession};
@@ -127,7 +127,9 @@ fn decode_stimuli(study: &LoadedStudy) -> Vec<Result<StimulusPixels, String>> {
                 let image_px_per_screen_px = size_px[0] as f64 / drawn_width_px.max(1.0);
                 let sigma_px =
                     settings.blur_sigma_deg * screen.px_per_degree() * image_px_per_screen_px;
-                gaussian_blur_rgba(image.as_raw(), size_px[0], size_px[1], sigma_px)
+                let blurred = blurred_stimulus(&image, sigma_px);
+                let size_px = [blurred.width() as usize, blurred.height() as usize];
+                (size_px, blurred.into_raw())
             });
             Ok(StimulusPixels {
                 study_index,
