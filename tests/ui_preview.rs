@@ -188,8 +188,9 @@ fn an_unseen_cohort_subject_is_enrolled_previewed_and_rates_blind() {
     let model_line = harness.get_by_label_contains("Using ").rect();
     let panel_edge = masks
         .iter()
+        .filter(|r| r.min.x < model_line.min.x + 150.0) // the left panel's fields
         .map(|r| r.max.x)
-        .fold(model_line.max.x, f32::max);
+        .fold(model_line.min.x, f32::max);
     masks.push(egui::Rect::from_min_max(
         model_line.min,
         egui::pos2(panel_edge, model_line.max.y),
@@ -278,4 +279,48 @@ fn a_recorded_session_enrolls_and_keeps_its_ratings() {
     assert_eq!(entries.len(), 2, "saving again appends");
     assert_eq!(entries[0].subject, "p01");
     assert!(entries[0].image.ends_with("scene-02.png"));
+
+    // The experimenter may reveal which description is which.
+    let kind = if preview(&harness).personalized_first() {
+        "personalized"
+    } else {
+        "generic"
+    };
+    harness
+        .get_by_label("Reveal which is which (experimenter)")
+        .click();
+    harness.run();
+    harness.get_by_label(&format!("Description A ({kind})"));
+
+    // The profile is saved in the session, and loaded back without enrolling.
+    let profile_file = session.join("profile.ron");
+    assert_eq!(
+        preview(&harness).profile_input,
+        profile_file.display().to_string()
+    );
+    harness.get_by_label("Save profile").click();
+    harness.step();
+    step_until(&mut harness, "profile saved", |app| {
+        app.state().preview.profile_message.is_some() || !app.state().preview.errors.is_empty()
+    });
+    assert!(profile_file.is_file(), "{:?}", preview(&harness).errors);
+    let enrolled = preview(&harness).profile.clone().unwrap();
+    harness.get_by_label("Load session").click();
+    harness.step();
+    step_until(&mut harness, "support read again", |app| {
+        app.state().preview.support.is_some() && app.state().preview.profile.is_none()
+    });
+    harness.get_by_label("Load profile").click();
+    harness.step();
+    step_until(&mut harness, "profile loaded", |app| {
+        app.state().preview.profile.is_some() || !app.state().preview.errors.is_empty()
+    });
+    let loaded = preview(&harness).profile.clone().unwrap();
+    assert_eq!(loaded.z_s, enrolled.z_s);
+    harness.get_by_label("Profile of p01 loaded (1 support trials).");
+    assert_eq!(
+        preview(&harness).ratings_file("p01"),
+        session.join("ratings.jsonl"),
+        "ratings stay with the session"
+    );
 }

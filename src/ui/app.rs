@@ -90,7 +90,17 @@ impl App {
                 super::replay::screen::replay_ui(ui, &mut self.state.replay, &mut self.commands);
             }
             Screen::Preview => {
-                super::preview::screen::preview_ui(ui, &mut self.state.preview, &mut self.commands);
+                let study_images = self
+                    .state
+                    .study
+                    .loaded()
+                    .map_or(&[][..], |open| open.loaded.image_paths.as_slice());
+                super::preview::screen::preview_ui(
+                    ui,
+                    &mut self.state.preview,
+                    study_images,
+                    &mut self.commands,
+                );
             }
         }
         let study = self.state.study.loaded().map(|open| &open.loaded);

@@ -15,9 +15,10 @@ pub mod state;
 pub mod worker;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ratings::{DescriptionKind, RatedDescription, RatingEntry, ratings_path};
+use ratings::{DescriptionKind, RatedDescription, RatingEntry};
 use state::{ModelStatus, PreviewState};
 use worker::{Dialog, PreviewEvent};
 
@@ -49,6 +50,10 @@ pub enum PreviewCommand {
         rating: u8,
     },
     SaveRatings,
+    /// Save the enrolled profile (RON, as `scanscribe enroll --out` writes it).
+    SaveProfile(PathBuf),
+    /// Load a profile saved for the model in use.
+    LoadProfile(PathBuf),
     Pick(Dialog),
     DismissErrors,
 }
@@ -103,6 +108,14 @@ pub fn handle_command(state: &mut PreviewState, ctx: &egui::Context, command: Pr
             Ok(())
         }
         PreviewCommand::SaveRatings => save_ratings(state, ctx),
+        PreviewCommand::SaveProfile(path) => match state.profile.clone() {
+            Some(profile) => state.jobs.save_profile(ctx, profile, path),
+            None => Err("Enroll a subject before saving a profile.".to_owned()),
+        },
+        PreviewCommand::LoadProfile(path) => match state.model.ready() {
+            Some(model) => state.jobs.load_profile(ctx, Arc::clone(model), path),
+            None => Err("Choose a model before loading a profile.".to_owned()),
+        },
         PreviewCommand::Pick(dialog) => {
             state.dialog_open = true;
             state.jobs.pick(ctx, dialog, None)
@@ -152,9 +165,7 @@ fn describe(state: &mut PreviewState, ctx: &egui::Context, image: PathBuf) -> Re
 }
 
 fn save_ratings(state: &mut PreviewState, ctx: &egui::Context) -> Result<(), String> {
-    let (Some(profile), Some(described), Some(support)) =
-        (&state.profile, &state.described, &state.support)
-    else {
+    let (Some(profile), Some(described)) = (&state.profile, &state.described) else {
         return Err("Describe an image before rating it.".into());
     };
     let personalized_first = state.personalized_first();
@@ -196,11 +207,7 @@ fn save_ratings(state: &mut PreviewState, ctx: &egui::Context) -> Result<(), Str
         said: described.said.clone(),
         descriptions,
     };
-    let path = ratings_path(
-        support.session.as_deref(),
-        support.records.as_deref(),
-        &profile.subject,
-    );
+    let path = state.ratings_file(&profile.subject);
     state.saving = true;
     state.saved_message = None;
     state.jobs.save_rating(ctx, path, entry)
@@ -248,7 +255,11 @@ pub fn receive_events(state: &mut PreviewState, ctx: &egui::Context) {
             PreviewEvent::Enrolled(outcome) => {
                 state.enrolling = false;
                 match outcome {
-                    Ok(profile) => state.profile = Some(profile),
+                    Ok(profile) => {
+                        state.profile = Some(profile);
+                        state.profile_loaded_from = None;
+                        state.profile_message = None;
+                    }
                     Err(message) => state.errors.push(message),
                 }
             }
@@ -291,6 +302,26 @@ pub fn receive_events(state: &mut PreviewState, ctx: &egui::Context) {
                     Err(message) => state.errors.push(message),
                 }
             }
+            PreviewEvent::ProfileSaved(outcome) => match outcome {
+                Ok(path) => {
+                    state.profile_message = Some(format!("Profile saved to {}.", path.display()))
+                }
+                Err(message) => state.errors.push(message),
+            },
+            PreviewEvent::ProfileLoaded(outcome) => match outcome {
+                Ok((path, profile)) => {
+                    state.profile_message = Some(format!(
+                        "Profile of {} loaded ({} support trials).",
+                        profile.subject,
+                        profile.trials.len()
+                    ));
+                    state.profile_loaded_from = Some(path);
+                    state.profile = Some(profile);
+                    state.described = None;
+                    state.drafts = Default::default();
+                }
+                Err(message) => state.errors.push(message),
+            },
             PreviewEvent::DialogClosed(dialog, chosen) => {
                 state.dialog_open = false;
                 if let Some(path) = chosen {

@@ -71,6 +71,20 @@ pub fn ratings_path(session: Option<&Path>, records: Option<&Path>, subject: &st
     }
 }
 
+/// Where a subject's enrolled profile is saved by default: `<session>/profile.ron`,
+/// or `profiles/<subject>.ron` beside a records file.
+pub fn profile_path(session: Option<&Path>, records: Option<&Path>, subject: &str) -> PathBuf {
+    match (session, records) {
+        (Some(session), _) => session.join("profile.ron"),
+        (None, Some(records)) => records
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("profiles")
+            .join(format!("{subject}.ron")),
+        (None, None) => PathBuf::from("profiles").join(format!("{subject}.ron")),
+    }
+}
+
 /// The entries already in `path` (none if it does not exist); a line that is not an
 /// entry is an error naming the file and line, so nobody appends to a broken file.
 pub fn read_ratings(path: &Path) -> Result<Vec<RatingEntry>, String> {

@@ -3,12 +3,21 @@
 //! the image, and three columns — what the subject said, description A, description
 //! B — each with its scores and the subject's rating. Every action is a command.
 
+use std::path::PathBuf;
+
 use super::PreviewCommand;
 use super::state::{ModelStatus, PreviewState};
 use super::worker::Dialog;
 use crate::ui::command::{Command, CommandQueue};
 
-pub fn preview_ui(ui: &mut egui::Ui, state: &mut PreviewState, commands: &mut CommandQueue) {
+/// Draws the screen; `study_images` (the open study's trial images) are offered for
+/// describing beside the support trials' images.
+pub fn preview_ui(
+    ui: &mut egui::Ui,
+    state: &mut PreviewState,
+    study_images: &[PathBuf],
+    commands: &mut CommandQueue,
+) {
     let mut send = |command: PreviewCommand| commands.send(Command::Preview(command));
     egui::Panel::left("preview_setup")
         .resizable(true)
@@ -23,7 +32,7 @@ pub fn preview_ui(ui: &mut egui::Ui, state: &mut PreviewState, commands: &mut Co
     egui::CentralPanel::default().show(ui, |ui| {
         errors_ui(ui, state, &mut send);
         egui::ScrollArea::vertical().show(ui, |ui| {
-            preview_area_ui(ui, state, &mut send);
+            preview_area_ui(ui, state, study_images, &mut send);
         });
     });
 }
@@ -196,44 +205,96 @@ fn support_ui(ui: &mut egui::Ui, state: &mut PreviewState, send: &mut impl FnMut
             ui.label("Enrolling…");
         });
     }
-    if let Some(profile) = &state.profile {
+    if let Some(profile) = &state.profile
+        && state.profile_loaded_from.is_none()
+    {
         ui.label(format!(
             "Enrolled {} from {} trials.",
             profile.subject,
             profile.trials.len()
         ));
     }
+    profile_ui(ui, state, send);
+}
+
+/// Saving the enrolled profile, or loading one saved before (for the model in use).
+fn profile_ui(ui: &mut egui::Ui, state: &mut PreviewState, send: &mut impl FnMut(PreviewCommand)) {
+    ui.separator();
+    ui.strong("Profile");
+    labelled_field(ui, "Profile file", &mut state.profile_input);
+    let path = state.profile_input.trim().to_owned();
+    ui.horizontal(|ui| {
+        let can_save = state.profile.is_some() && !path.is_empty();
+        if ui
+            .add_enabled(can_save, egui::Button::new("Save profile"))
+            .on_hover_text(
+                "The subject's embedding and support trials, as `scanscribe enroll` writes them",
+            )
+            .clicked()
+        {
+            send(PreviewCommand::SaveProfile(path.clone().into()));
+        }
+        let can_load = state.model.ready().is_some() && !path.is_empty();
+        if ui
+            .add_enabled(can_load, egui::Button::new("Load profile"))
+            .on_hover_text("A profile saved for this model: enrollment without the trials")
+            .clicked()
+        {
+            send(PreviewCommand::LoadProfile(path.into()));
+        }
+    });
+    if let Some(message) = &state.profile_message {
+        ui.label(message);
+    }
 }
 
 fn preview_area_ui(
     ui: &mut egui::Ui,
     state: &mut PreviewState,
+    study_images: &[PathBuf],
     send: &mut impl FnMut(PreviewCommand),
 ) {
     ui.heading("Preview");
     if state.profile.is_none() {
-        ui.label("Choose a model and a subject's trials, then enroll them to see descriptions in their style.");
+        ui.label(
+            "Choose a model and a subject's trials, then enroll them (or load a saved \
+             profile) to see descriptions in their style.",
+        );
         return;
     }
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Image:");
-        for image in state.candidate_images() {
-            let name = image
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let selected = state.described.as_ref().is_some_and(|d| d.image == image);
-            if ui
-                .add_enabled(
-                    !state.describing,
-                    egui::Button::new(name).selected(selected),
-                )
-                .clicked()
-            {
-                send(PreviewCommand::Describe(image));
-            }
+    let support_images = state.candidate_images();
+    let study_only: Vec<PathBuf> = study_images
+        .iter()
+        .filter(|image| !support_images.contains(image))
+        .cloned()
+        .collect();
+    for (heading, images) in [
+        ("Their trials:", support_images),
+        ("The study:", study_only),
+    ] {
+        if images.is_empty() {
+            continue;
         }
-    });
+        ui.horizontal_wrapped(|ui| {
+            ui.label(heading);
+            for image in images {
+                let name = image
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let selected = state.described.as_ref().is_some_and(|d| d.image == image);
+                if ui
+                    .add_enabled(
+                        !state.describing,
+                        egui::Button::new(name).selected(selected),
+                    )
+                    .clicked()
+                {
+                    send(PreviewCommand::Describe(image));
+                }
+            }
+        });
+    }
     ui.horizontal(|ui| {
         let label = ui.label("Image file");
         ui.text_edit_singleline(&mut state.image_input)
@@ -316,6 +377,14 @@ fn described_ui(
     let texts = [text_a.clone(), text_b.clone()];
     let scores = [(bleu_a, oss_a), (bleu_b, oss_b)];
     let said = described.said.clone();
+    ui.checkbox(&mut state.reveal, "Reveal which is which (experimenter)")
+        .on_hover_text("The subject rates blind; turn this on only after they have rated");
+    let kinds = if personalized_first {
+        ["personalized", "generic"]
+    } else {
+        ["generic", "personalized"]
+    };
+    let reveal = state.reveal;
     ui.columns(3, |columns| {
         columns[0].strong("What the subject said");
         match &said {
@@ -324,7 +393,12 @@ fn described_ui(
         };
         for shown in 0..2 {
             let ui = &mut columns[shown + 1];
-            ui.strong(format!("Description {}", ["A", "B"][shown]));
+            let letter = ["A", "B"][shown];
+            if reveal {
+                ui.strong(format!("Description {letter} ({})", kinds[shown]));
+            } else {
+                ui.strong(format!("Description {letter}"));
+            }
             ui.label(&texts[shown]);
             let (bleu, oss) = scores[shown];
             if let Some(bleu) = bleu {

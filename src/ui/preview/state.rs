@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::ratings::personalized_first;
+use super::ratings::{personalized_first, profile_path};
 use super::worker::{Described, LoadedSupport, PreviewJobs};
 use crate::model::deper::enroll::{Profile, TrainedModel};
 
@@ -61,6 +61,14 @@ pub struct PreviewState {
     pub chosen: Vec<bool>,
     pub enrolling: bool,
     pub profile: Option<Profile>,
+    /// Where the profile is saved or loaded from (defaults beside the support trials).
+    pub profile_input: String,
+    /// The profile came from this file (not from the support trials on screen).
+    pub profile_loaded_from: Option<PathBuf>,
+    /// Show which of A and B is the personalized description (for the experimenter).
+    pub reveal: bool,
+    /// The last profile save or load, for the user.
+    pub profile_message: Option<String>,
     pub describing: bool,
     pub described: Option<Described>,
     /// The described image, uploaded.
@@ -85,8 +93,16 @@ impl PreviewState {
         self.chosen = (0..support.trials.records.len())
             .map(|i| i < DEFAULT_SHOTS)
             .collect();
+        self.profile_input = profile_path(
+            support.session.as_deref(),
+            support.records.as_deref(),
+            &support.subject,
+        )
+        .display()
+        .to_string();
         self.support = Some(support);
         self.profile = None;
+        self.profile_loaded_from = None;
         self.described = None;
         self.drafts = Default::default();
     }
@@ -94,6 +110,26 @@ impl PreviewState {
     /// Indices of the chosen support trials.
     pub fn chosen_indices(&self) -> Vec<usize> {
         (0..self.chosen.len()).filter(|&i| self.chosen[i]).collect()
+    }
+
+    /// Where `subject`'s ratings are saved: with their support trials on screen, else
+    /// beside the profile loaded for them (`ratings/<subject>.jsonl`).
+    pub fn ratings_file(&self, subject: &str) -> PathBuf {
+        if let Some(support) = self.support.as_ref().filter(|s| s.subject == subject) {
+            return super::ratings::ratings_path(
+                support.session.as_deref(),
+                support.records.as_deref(),
+                subject,
+            );
+        }
+        match &self.profile_loaded_from {
+            Some(profile) => profile
+                .parent()
+                .unwrap_or(std::path::Path::new("."))
+                .join("ratings")
+                .join(format!("{subject}.jsonl")),
+            None => super::ratings::ratings_path(None, None, subject),
+        }
     }
 
     /// Images to describe: the support set's, in order, without repeats.

@@ -15,7 +15,9 @@ use crate::interop::records::read_session_records;
 use crate::metrics::wordnet::{DEFAULT_WORDNET_DIR, Lexicon};
 use crate::model::deper::data::Trials;
 use crate::model::deper::demo_model::{DemoProgress, DemoSpec, ensure_demo_model};
-use crate::model::deper::enroll::{Profile, TrainedModel, enroll_trials};
+use crate::model::deper::enroll::{
+    Profile, TrainedModel, enroll_trials, load_profile, save_profile,
+};
 use crate::model::deper::personalization::{QueryDescriptions, score};
 use crate::model::generate::GenerateOptions;
 use crate::ui::replay::worker::{StimulusPixels, decode_stimulus, spawn};
@@ -74,6 +76,8 @@ pub enum PreviewEvent {
     Described(Result<Described, String>),
     /// Ratings saved: the file and how many entries it holds now.
     RatingsSaved(Result<(PathBuf, usize), String>),
+    ProfileSaved(Result<PathBuf, String>),
+    ProfileLoaded(Result<(PathBuf, Profile), String>),
     DialogClosed(Dialog, Option<PathBuf>),
 }
 
@@ -241,6 +245,41 @@ impl PreviewJobs {
         spawn("preview-ratings", move || {
             let outcome = append_rating(&path, &entry).map(|count| (path, count));
             reporter.send(PreviewEvent::RatingsSaved(outcome));
+        })
+    }
+
+    pub fn save_profile(
+        &self,
+        ctx: &egui::Context,
+        profile: Profile,
+        path: PathBuf,
+    ) -> Result<(), String> {
+        let reporter = self.reporter(ctx);
+        spawn("preview-profile", move || {
+            let outcome = path
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| format!("{}: {e}", path.display()))
+                .and_then(|()| save_profile(&profile, &path).map_err(|e| e.to_string()))
+                .map(|()| path);
+            reporter.send(PreviewEvent::ProfileSaved(outcome));
+        })
+    }
+
+    /// Reads a saved profile; it must come from `model` (same fingerprint).
+    pub fn load_profile(
+        &self,
+        ctx: &egui::Context,
+        model: Arc<TrainedModel>,
+        path: PathBuf,
+    ) -> Result<(), String> {
+        let reporter = self.reporter(ctx);
+        spawn("preview-profile", move || {
+            let outcome = load_profile(&path, &model)
+                .map(|profile| (path, profile))
+                .map_err(|e| e.to_string());
+            reporter.send(PreviewEvent::ProfileLoaded(outcome));
         })
     }
 
