@@ -9,6 +9,7 @@
 
 mod ui_support;
 
+use std::path::Path;
 use std::time::Duration;
 
 use egui_kittest::kittest::Queryable;
@@ -197,4 +198,75 @@ fn picture_click(harness: &egui_kittest::Harness<'_, scanscribe::ui::App>, pos: 
             modifiers: egui::Modifiers::default(),
         });
     }
+}
+
+#[test]
+fn the_simulated_subject_opens_bubbles_the_experimenter_sees() {
+    let fixture = StudyFixture::new();
+    // The demo scenes: the simulated subject only views cohort images.
+    let demo_images = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let study = BUBBLE_STUDY
+        .replace("image_root: \"images\"", &format!("image_root: {:?}", demo_images.display().to_string()))
+        .replace(
+            "(id: \"kitchen\", image: \"kitchen.png\", viewing_time_ms: 5000, dictation: (max_length_ms: 5000), fixation_cross_ms: 100)",
+            "(id: \"scene-01\", image: \"scene-01.png\", viewing_time_ms: 3000, fixation_cross_ms: 100)",
+        );
+    let path = fixture.write("study.ron", &study);
+    let sessions = fixture.dir.path().join("sessions");
+    let mut harness = harness(app_opening(&path));
+    wait_for_overview(&mut harness);
+    harness.get_by_label("Run a session…").click();
+    harness.step();
+    wait(
+        &mut harness,
+        "device probe",
+        Duration::from_secs(20),
+        |app| app.state().session.probe.is_some(),
+    );
+    harness
+        .get_by_label("Simulated subject (demo cohort, no eye tracker)")
+        .click();
+    fill(&mut harness, "Subject code", "sim01", false);
+    let sessions_text = sessions.display().to_string();
+    fill(&mut harness, "Output folder", &sessions_text, true);
+    harness.get_by_label("Start session").click();
+    harness.step();
+    wait(
+        &mut harness,
+        "instructions",
+        Duration::from_secs(20),
+        |app| screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_))),
+    );
+    harness.key_press(egui::Key::Space);
+    harness.step();
+    wait(
+        &mut harness,
+        "a simulated click on the stimulus",
+        Duration::from_secs(10),
+        |app| {
+            screen_is(app, |s| matches!(s, SubjectScreen::Stimulus { .. }))
+                && app
+                    .state()
+                    .session
+                    .running
+                    .as_ref()
+                    .is_some_and(|r| !r.bubble_clicks.is_empty())
+        },
+    );
+    wait(
+        &mut harness,
+        "end of the session",
+        Duration::from_secs(10),
+        |app| stage_is(app, |s| matches!(s, Stage::Finished(_))),
+    );
+    let running = harness.state().state().session.running.as_ref().unwrap();
+    let shown = running.bubble_clicks.len();
+    let folder = running.folder.clone().unwrap();
+    let events = read_events(&folder.join("events.jsonl")).unwrap().events;
+    let logged = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::BubbleClick { .. }))
+        .count();
+    assert!(logged >= 2, "{logged} clicks in 3 s");
+    assert_eq!(shown, logged, "every logged click was shown");
 }
