@@ -60,7 +60,12 @@ pub fn monitor_ui(
             ui.strong("Subject's screen");
             ui.label(screen_text(&running.screen));
             ui.add_space(6.0);
-            quality_ui(ui, &live);
+            let clicks = study
+                .study
+                .attention
+                .bubble_view()
+                .map(|_| running.bubble_clicks.len());
+            quality_ui(ui, &live, clicks);
             if let SubjectScreen::Dictating { level, .. } = &running.screen {
                 ui.add_space(6.0);
                 ui.strong("Microphone");
@@ -88,7 +93,8 @@ fn screen_text(screen: &SubjectScreen) -> String {
     }
 }
 
-fn quality_ui(ui: &mut egui::Ui, live: &LiveSnapshot) {
+/// `clicks`: the BubbleView clicks of the trial, in a BubbleView study.
+fn quality_ui(ui: &mut egui::Ui, live: &LiveSnapshot, clicks: Option<usize>) {
     ui.strong("Data quality (this trial)");
     egui::Grid::new("live_quality")
         .num_columns(2)
@@ -105,8 +111,16 @@ fn quality_ui(ui: &mut egui::Ui, live: &LiveSnapshot) {
             ui.label("Dropped (session)");
             ui.label(live.dropped_samples.to_string());
             ui.end_row();
-            ui.label("Fixations");
-            ui.label(live.fixations.len().to_string());
+            match clicks {
+                Some(clicks) => {
+                    ui.label("Clicks");
+                    ui.label(clicks.to_string());
+                }
+                None => {
+                    ui.label("Fixations");
+                    ui.label(live.fixations.len().to_string());
+                }
+            }
             ui.end_row();
         });
 }
@@ -196,13 +210,6 @@ fn stimulus_view_ui(
                     rect_display,
                     &bubbles,
                 );
-                painter.text(
-                    image_rect.left_top() + egui::vec2(4.0, 4.0),
-                    egui::Align2::LEFT_TOP,
-                    format!("{} clicks", running.bubble_clicks.len()),
-                    egui::FontId::proportional(12.0),
-                    egui::Color32::WHITE,
-                );
             }
             _ => {
                 painter.image(
@@ -214,15 +221,29 @@ fn stimulus_view_ui(
             }
         }
     }
+    // The attention samples as they come: fixations, or in BubbleView the clicks
+    // (the pointer's own fixations would only clutter the view).
+    let markers: Vec<([f32; 2], f32, bool)> = if study.study.attention.bubble_view().is_some() {
+        running
+            .bubble_clicks
+            .iter()
+            .map(|&click| (click, 7.0, true))
+            .collect()
+    } else {
+        let radius = |f: &crate::fixation::Fixation| 4.0 + (f.duration_ms() as f32).sqrt() * 0.6;
+        let settled = live
+            .fixations
+            .iter()
+            .map(|f| (f.position_display, radius(f), true));
+        let forming = live
+            .provisional
+            .iter()
+            .map(|f| (f.position_display, radius(f), false));
+        settled.chain(forming).collect()
+    };
     let mut previous: Option<egui::Pos2> = None;
-    let fixations = live
-        .fixations
-        .iter()
-        .map(|f| (f, true))
-        .chain(live.provisional.iter().map(|f| (f, false)));
-    for (number, (fixation, is_final)) in fixations.enumerate() {
-        let centre = at(fixation.position_display);
-        let radius = 4.0 + (fixation.duration_ms() as f32).sqrt() * 0.6;
+    for (number, &(position, radius, is_final)) in markers.iter().enumerate() {
+        let centre = at(position);
         if let Some(from) = previous {
             painter.line_segment(
                 [from, centre],
