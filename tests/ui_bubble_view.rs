@@ -45,29 +45,7 @@ fn clicks_open_bubbles_and_become_fixations_in_the_session_and_in_replay() {
     wait_for_overview(&mut harness);
     harness.get_by_label("BubbleView clicks (bubble radius 2°, blur σ 0.8°)");
 
-    harness.get_by_label("Run a session…").click();
-    harness.step();
-    wait(
-        &mut harness,
-        "device probe",
-        Duration::from_secs(20),
-        |app| app.state().session.probe.is_some(),
-    );
-    harness.get_by_label_contains("BubbleView study: the subject clicks on a blurred picture");
-    fill(&mut harness, "Subject code", "b01", false);
-    let sessions_text = sessions.display().to_string();
-    fill(&mut harness, "Output folder", &sessions_text, true);
-    harness.get_by_label("Start session").click();
-    harness.step();
-    // No calibration step: the instructions come straight away.
-    wait(
-        &mut harness,
-        "instructions",
-        Duration::from_secs(10),
-        |app| screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_))),
-    );
-    harness.key_press(egui::Key::Space);
-    harness.step();
+    start_session(&mut harness, &sessions, "b01", None);
     wait(
         &mut harness,
         "blurred stimulus",
@@ -187,6 +165,41 @@ fn clicks_open_bubbles_and_become_fixations_in_the_session_and_in_replay() {
     );
 }
 
+/// From the study overview: sets up a session for `subject` under `sessions` (with the
+/// gaze source labelled `source`, else the mouse), starts it and goes past the
+/// instructions. A BubbleView study asks for no calibration, so none is skipped here.
+fn start_session(
+    harness: &mut egui_kittest::Harness<'_, scanscribe::ui::App>,
+    sessions: &Path,
+    subject: &str,
+    source: Option<&str>,
+) {
+    harness.get_by_label("Run a session…").click();
+    harness.step();
+    wait(harness, "device probe", Duration::from_secs(20), |app| {
+        app.state().session.probe.is_some()
+    });
+    harness.get_by_label_contains("BubbleView study: the subject clicks on a blurred picture");
+    if let Some(source) = source {
+        harness.get_by_label(source).click();
+    }
+    fill(harness, "Subject code", subject, false);
+    fill(
+        harness,
+        "Output folder",
+        &sessions.display().to_string(),
+        true,
+    );
+    harness.get_by_label("Start session").click();
+    harness.step();
+    // No calibration step: the instructions come straight away.
+    wait(harness, "instructions", Duration::from_secs(20), |app| {
+        screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_)))
+    });
+    harness.key_press(egui::Key::Space);
+    harness.step();
+}
+
 /// A press and release of the primary button at `pos`.
 fn picture_click(harness: &egui_kittest::Harness<'_, scanscribe::ui::App>, pos: egui::Pos2) {
     harness.event(egui::Event::PointerMoved(pos));
@@ -215,30 +228,12 @@ fn the_simulated_subject_opens_bubbles_the_experimenter_sees() {
     let sessions = fixture.dir.path().join("sessions");
     let mut harness = harness(app_opening(&path));
     wait_for_overview(&mut harness);
-    harness.get_by_label("Run a session…").click();
-    harness.step();
-    wait(
+    start_session(
         &mut harness,
-        "device probe",
-        Duration::from_secs(20),
-        |app| app.state().session.probe.is_some(),
+        &sessions,
+        "sim01",
+        Some("Simulated subject (demo cohort, no eye tracker)"),
     );
-    harness
-        .get_by_label("Simulated subject (demo cohort, no eye tracker)")
-        .click();
-    fill(&mut harness, "Subject code", "sim01", false);
-    let sessions_text = sessions.display().to_string();
-    fill(&mut harness, "Output folder", &sessions_text, true);
-    harness.get_by_label("Start session").click();
-    harness.step();
-    wait(
-        &mut harness,
-        "instructions",
-        Duration::from_secs(20),
-        |app| screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_))),
-    );
-    harness.key_press(egui::Key::Space);
-    harness.step();
     wait(
         &mut harness,
         "a simulated click on the stimulus",

@@ -443,11 +443,11 @@ impl<'a> Runner<'a> {
     /// Takes the subject's new clicks; logs and keeps the valid ones. A click's time
     /// is kept within the stimulus so far and never before the previous click.
     fn log_clicks(&mut self, capture: &mut ClickCapture<'_>, now_us: i64) -> Result<(), RunError> {
-        capture.incoming.clear();
         capture
             .subject
             .take_clicks(capture.trial_index, &mut capture.incoming);
-        for mut click in std::mem::take(&mut capture.incoming) {
+        // Drained, so the buffer is reused at every poll.
+        for mut click in capture.incoming.drain(..) {
             if !click.is_valid() || click.time_us < capture.since_us {
                 continue;
             }

@@ -9,8 +9,24 @@
 use image::imageops::FilterType;
 use image::{DynamicImage, RgbaImage};
 
+use crate::session::analysis::placement_of;
+use crate::study::{BubbleView, ScreenGeometry};
+
 /// The blurred image keeps at least this many of its pixels per σ.
 pub const PIXELS_PER_SIGMA: f64 = 4.0;
+
+/// The study's blur σ (degrees) in the image's own pixels, as an image of
+/// `image_size_px` is drawn on the study's screen.
+pub fn blur_sigma_image_px(
+    screen: &ScreenGeometry,
+    settings: &BubbleView,
+    image_size_px: (u32, u32),
+) -> f64 {
+    let [x0, _, x1, _] = placement_of(screen, image_size_px).rect_display;
+    let drawn_width_px = f64::from(x1 - x0) * f64::from(screen.resolution_px.0);
+    let image_px_per_screen_px = f64::from(image_size_px.0) / drawn_width_px.max(1.0);
+    settings.blur_sigma_deg * screen.px_per_degree() * image_px_per_screen_px
+}
 
 /// The image blurred with σ = `sigma_px` of its own pixels, possibly smaller than the
 /// input (same aspect ratio). A σ under half a pixel returns the image as is.
@@ -77,6 +93,17 @@ mod tests {
             let middle = (crossing(0.5) - f64::from(width) / 2.0).abs();
             assert!(middle < 0.1 * sigma, "the edge stays in place: {middle}");
         }
+    }
+
+    #[test]
+    fn the_sigma_follows_the_drawn_size() {
+        let screen = ScreenGeometry::default();
+        let settings = BubbleView::default();
+        let small = blur_sigma_image_px(&screen, &settings, (448, 448));
+        let large = blur_sigma_image_px(&screen, &settings, (896, 896));
+        // Drawn the same size on the screen, twice the pixels: twice the σ.
+        assert!((large / small - 2.0).abs() < 1e-9, "{small} {large}");
+        assert!(small > 1.0);
     }
 
     #[test]

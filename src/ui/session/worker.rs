@@ -12,12 +12,12 @@ use crate::gaze::clock::SessionClock;
 use crate::gaze::quality::ValidationReport;
 use crate::gaze::tobii::TobiiTracker;
 use crate::gaze::{GazeSource, MouseSource, PointerFeed};
-use crate::session::analysis::{analyze_trial, placement_of};
+use crate::session::analysis::analyze_trial;
 use crate::session::runner::{Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
 use crate::study::LoadedStudy;
 
-use super::blur::blurred_stimulus;
+use super::blur::{blur_sigma_image_px, blurred_stimulus};
 use super::calibrate::{Calibrated, CalibrationRun};
 use super::live::{LiveMonitor, TeeSource};
 use super::protocol::{CalibrationKind, FromSession, Reporter, StimulusPixels, ToSession};
@@ -120,13 +120,7 @@ fn decode_stimuli(study: &LoadedStudy) -> Vec<Result<StimulusPixels, String>> {
                 .to_rgba8();
             let size_px = [image.width() as usize, image.height() as usize];
             let blurred_rgba = study.study.attention.bubble_view().map(|settings| {
-                // σ in the image's own pixels, as the image is drawn on the screen.
-                let [x0, _, x1, _] =
-                    placement_of(screen, (image.width(), image.height())).rect_display;
-                let drawn_width_px = f64::from(x1 - x0) * f64::from(screen.resolution_px.0);
-                let image_px_per_screen_px = size_px[0] as f64 / drawn_width_px.max(1.0);
-                let sigma_px =
-                    settings.blur_sigma_deg * screen.px_per_degree() * image_px_per_screen_px;
+                let sigma_px = blur_sigma_image_px(screen, settings, image.dimensions());
                 let blurred = blurred_stimulus(&image, sigma_px);
                 let size_px = [blurred.width() as usize, blurred.height() as usize];
                 (size_px, blurred.into_raw())
