@@ -32,17 +32,13 @@ pub fn write_events(
     let dictation_stop = find(|k| matches!(k, EventKind::DictationStop));
     let clicks = meta.attention.bubble_view().is_some();
     let row = |onset: i64, duration: String, kind: &str, stim: &str| {
-        let mut row = vec![
+        vec![
             cell(seconds(onset), 6),
             duration,
             kind.into(),
             stim.into(),
             trial_id.into(),
-        ];
-        if clicks {
-            row.extend(["n/a".to_owned(), "n/a".to_owned(), "n/a".to_owned()]);
-        }
-        row
+        ]
     };
 
     let mut rows = Vec::new();
@@ -58,6 +54,12 @@ pub fn write_events(
     }
     if let (Some(start), Some(stop)) = (dictation_start, dictation_stop) {
         rows.push(row(start, interval(start, stop), "dictation", "n/a"));
+    }
+    if clicks {
+        // The click columns are empty on the other rows.
+        for other in rows.iter_mut().filter(|r| r.len() == 5) {
+            other.extend(["n/a".to_owned(), "n/a".to_owned(), "n/a".to_owned()]);
+        }
     }
     let mut header = vec!["onset", "duration", "trial_type", "stim_file", "trial_id"];
     if clicks {
@@ -94,10 +96,11 @@ fn click_rows(
                 cell((end - time_us).max(0) as f64 / 1e6, 6)
             });
             let mut cells = row(time_us, duration, "bubble_click", "n/a");
-            let n = cells.len();
-            cells[n - 3] = order.to_string();
-            cells[n - 2] = cell(f64::from(x) * f64::from(w_px), 2);
-            cells[n - 1] = cell(f64::from(y) * f64::from(h_px), 2);
+            cells.extend([
+                order.to_string(),
+                cell(f64::from(x) * f64::from(w_px), 2),
+                cell(f64::from(y) * f64::from(h_px), 2),
+            ]);
             cells
         })
         .collect()
