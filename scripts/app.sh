@@ -10,4 +10,4 @@ if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
   echo "No display found: rendering the app in a virtual X server and saving a screenshot."
   exec scripts/screenshot.sh out/app.png 10 "$@"
 fi
-exec target/debug/scanscribe "$@"
+exec "${CARGO_TARGET_DIR:-target}/debug/scanscribe" "$@"

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 out=${1:-out/app.png}
 wait_s=${2:-8}
 shift $(( $# < 2 ? $# : 2 ))
-binary=${SCANSCRIBE_BIN:-target/debug/scanscribe}
+binary=${SCANSCRIBE_BIN:-${CARGO_TARGET_DIR:-target}/debug/scanscribe}
 mkdir -p "$(dirname "$out")"
 display=:$((90 + RANDOM % 9))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
