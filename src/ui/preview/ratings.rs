@@ -60,29 +60,38 @@ pub fn personalized_first(subject: &str, image: &str) -> bool {
 
 /// Where ratings go: `<session>/ratings.jsonl`, or `<records dir>/ratings/<subject>.jsonl`.
 pub fn ratings_path(session: Option<&Path>, records: Option<&Path>, subject: &str) -> PathBuf {
-    match (session, records) {
-        (Some(session), _) => session.join("ratings.jsonl"),
-        (None, Some(records)) => records
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("ratings")
-            .join(format!("{subject}.jsonl")),
-        (None, None) => PathBuf::from("ratings").join(format!("{subject}.jsonl")),
-    }
+    subject_file(
+        session,
+        records,
+        subject,
+        ("ratings.jsonl", "ratings", "jsonl"),
+    )
 }
 
 /// Where a subject's enrolled profile is saved by default: `<session>/profile.ron`,
 /// or `profiles/<subject>.ron` beside a records file.
 pub fn profile_path(session: Option<&Path>, records: Option<&Path>, subject: &str) -> PathBuf {
-    match (session, records) {
-        (Some(session), _) => session.join("profile.ron"),
-        (None, Some(records)) => records
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("profiles")
-            .join(format!("{subject}.ron")),
-        (None, None) => PathBuf::from("profiles").join(format!("{subject}.ron")),
+    subject_file(
+        session,
+        records,
+        subject,
+        ("profile.ron", "profiles", "ron"),
+    )
+}
+
+/// `<session>/<in_session>` for a session, else `<folder>/<subject>.<extension>` beside
+/// the records file (or in the working folder).
+fn subject_file(
+    session: Option<&Path>,
+    records: Option<&Path>,
+    subject: &str,
+    (in_session, folder, extension): (&str, &str, &str),
+) -> PathBuf {
+    if let Some(session) = session {
+        return session.join(in_session);
     }
+    let beside = records.map_or(Path::new(""), |r| r.parent().unwrap_or(Path::new(".")));
+    beside.join(folder).join(format!("{subject}.{extension}"))
 }
 
 /// The entries already in `path` (none if it does not exist); a line that is not an

@@ -122,14 +122,8 @@ impl PreviewState {
                 subject,
             );
         }
-        match &self.profile_loaded_from {
-            Some(profile) => profile
-                .parent()
-                .unwrap_or(std::path::Path::new("."))
-                .join("ratings")
-                .join(format!("{subject}.jsonl")),
-            None => super::ratings::ratings_path(None, None, subject),
-        }
+        // Beside the profile file, as beside a records file.
+        super::ratings::ratings_path(None, self.profile_loaded_from.as_deref(), subject)
     }
 
     /// Images to describe: the support set's, in order, without repeats.
