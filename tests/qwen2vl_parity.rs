@@ -129,9 +129,11 @@ fn greedy_generation_matches_transformers_with_and_without_the_cache() {
         .into_iter()
         .take_while(|t| !stop.contains(t))
         .collect();
+    // transformers' generate blocks no repeats by default.
     let greedy = GenerateOptions {
         beam_width: 1,
         max_tokens: 12,
+        no_repeat_ngram: 0,
         ..GenerateOptions::default()
     };
     let subj = r["subj"].unsqueeze(0).unwrap();

@@ -62,6 +62,13 @@ pub struct DescribeArgs {
     pub seed: u64,
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
+    /// No n-gram of this many tokens is said twice (0: repeats allowed).
+    #[arg(long, default_value_t = 3)]
+    pub no_repeat_ngram: usize,
+    /// Print the load, image and generation times and the token count to stderr
+    /// (generic Qwen2-VL descriptions).
+    #[arg(long)]
+    pub timing: bool,
 }
 
 pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
@@ -72,6 +79,7 @@ pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
         temperature: args.temperature,
         top_p: args.top_p,
         seed: args.seed,
+        no_repeat_ngram: args.no_repeat_ngram,
         ..GenerateOptions::default()
     };
     let Some(model_dir) = &args.model else {
@@ -85,13 +93,26 @@ pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
                 "--profile needs --model: the trained folder whose adapter feeds Qwen2-VL"
             );
         }
+        let clock = std::time::Instant::now();
         let mut vlm = load_qwen(args.vlm_path.as_deref(), None, &device)?;
+        device.synchronize()?;
+        let load_secs = clock.elapsed().as_secs_f64();
         if let Some(max) = args.vlm_max_pixels {
             vlm.set_max_pixels(max);
         }
+        let clock = std::time::Instant::now();
         let image = vlm.load_image(&args.image, &device)?.unsqueeze(0)?;
         let tokens = vlm.encode_image(&image)?;
-        let (text, _) = vlm.describe(&tokens, None, &options)?;
+        device.synchronize()?;
+        let image_secs = clock.elapsed().as_secs_f64();
+        let clock = std::time::Instant::now();
+        let (text, generated) = vlm.describe(&tokens, None, &options)?;
+        if args.timing {
+            eprintln!(
+                "timing: load {load_secs:.3} s, image {image_secs:.3} s, prefill and {generated} tokens {:.3} s",
+                clock.elapsed().as_secs_f64()
+            );
+        }
         println!("{text}");
         return Ok(());
     };

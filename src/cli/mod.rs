@@ -1,6 +1,7 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+mod bench;
 mod demo;
 mod describe;
 mod enroll;
@@ -65,6 +66,7 @@ pub enum Command {
     Score(score::ScoreArgs),
     Eval(eval::EvalArgs),
     Retrieve(retrieve::RetrieveArgs),
+    Bench(bench::BenchArgs),
 }
 
 /// Runs a parsed command line.
@@ -94,5 +96,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Score(args)) => score::run(&args),
         Some(Command::Eval(args)) => eval::run(&args),
         Some(Command::Retrieve(args)) => retrieve::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
     }
 }

@@ -38,16 +38,39 @@ pub fn pick_device(choice: DeviceChoice) -> candle_core::Result<Device> {
                         .into(),
                 ));
             }
-            Device::new_cuda(0)
+            let device = Device::new_cuda(0)?;
+            announce_kernel_compilation();
+            Ok(device)
         }
         DeviceChoice::Auto => {
             if candle_core::utils::cuda_is_available()
                 && let Ok(device) = Device::new_cuda(0)
             {
+                announce_kernel_compilation();
                 return Ok(device);
             }
             Ok(Device::Cpu)
         }
+    }
+}
+
+/// The GPU kernels ship as PTX that the driver compiles on first use and caches (in
+/// `CUDA_CACHE_PATH`, by default `~/.nv/ComputeCache`): about 30 s once per machine.
+/// Says so when that cache is empty, so the wait is not mistaken for a hang.
+fn announce_kernel_compilation() {
+    let cache = std::env::var_os("CUDA_CACHE_PATH")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".nv/ComputeCache"))
+        });
+    let empty = cache
+        .as_deref()
+        .is_none_or(|dir| std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none()));
+    if empty {
+        tracing::info!(
+            "first use of the GPU on this machine: the driver compiles scanscribe's GPU kernels \
+             once (about 30 s); they are cached for later runs"
+        );
     }
 }
 

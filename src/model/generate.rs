@@ -181,6 +181,9 @@ pub struct GenerateOptions {
     pub top_p: f32,
     /// Seed of the sampler.
     pub seed: u64,
+    /// No n-gram of this many tokens appears twice in a description (a token that
+    /// would repeat one is never chosen); 0 allows repeats.
+    pub no_repeat_ngram: usize,
 }
 
 impl Default for GenerateOptions {
@@ -192,6 +195,7 @@ impl Default for GenerateOptions {
             temperature: 0.0,
             top_p: 1.0,
             seed: 0,
+            no_repeat_ngram: 3,
         }
     }
 }
@@ -277,13 +281,20 @@ pub fn generate_ids(
     };
     for step in 0..budget {
         let mut candidates: Vec<Beam> = beams.iter().filter(|b| b.finished).cloned().collect();
-        for (row, beam) in beams.iter().filter(|b| !b.finished).enumerate() {
+        for (index, beam) in beams.iter().filter(|b| !b.finished).enumerate() {
+            let row = &mut log_probs[index];
+            for token in repeating_tokens(&beam.tokens, options.no_repeat_ngram) {
+                if let Some(lp) = row.get_mut(token as usize) {
+                    *lp = f32::NEG_INFINITY;
+                }
+            }
             let picks = if sampling {
-                let row = &log_probs[row];
                 vec![sample(row, options.temperature, options.top_p, &mut rng)]
             } else {
-                top_k(&log_probs[row], width)
+                top_k(row, width)
             };
+            let picks: Vec<(u32, f32)> =
+                picks.into_iter().filter(|(_, lp)| lp.is_finite()).collect();
             for (token, lp) in picks {
                 let mut tokens = beam.tokens.clone();
                 tokens.push(token);
@@ -291,7 +302,7 @@ pub fn generate_ids(
                     tokens,
                     score: beam.score + lp,
                     finished: stop.contains(&token),
-                    parent: row,
+                    parent: index,
                 });
             }
         }
@@ -329,6 +340,20 @@ pub fn generate_ids(
         .map(|b| b.tokens)
         .unwrap_or_default();
     Ok(best.into_iter().take_while(|t| !stop.contains(t)).collect())
+}
+
+/// The tokens that, appended to `tokens`, would repeat an `n`-gram `tokens` already
+/// holds (the token after each earlier occurrence of the last `n − 1` tokens).
+pub fn repeating_tokens(tokens: &[u32], n: usize) -> Vec<u32> {
+    if n == 0 || tokens.len() + 1 < n {
+        return Vec::new();
+    }
+    let tail = &tokens[tokens.len() + 1 - n..];
+    tokens
+        .windows(n)
+        .filter(|w| &w[..n - 1] == tail)
+        .map(|w| w[n - 1])
+        .collect()
 }
 
 /// `[b, vocab]` logits → log-probabilities per row.
@@ -394,6 +419,42 @@ mod tests {
         };
         let (model, _) = Captioner::build(&cfg, true, &Device::Cpu).unwrap();
         BuiltinDescriber { model, tokenizer }
+    }
+
+    #[test]
+    fn repeating_tokens_are_the_continuations_of_earlier_occurrences() {
+        // "a b c a b" + c would repeat "a b c".
+        assert_eq!(repeating_tokens(&[1, 2, 3, 1, 2], 3), vec![3]);
+        assert_eq!(repeating_tokens(&[1, 2, 3, 1, 2], 0), Vec::<u32>::new());
+        assert_eq!(repeating_tokens(&[1, 2], 3), Vec::<u32>::new());
+        // Bigrams: after "2", both earlier continuations of "2" are banned.
+        assert_eq!(repeating_tokens(&[2, 5, 2, 7, 2], 2), vec![5, 7]);
+        // Unigrams: everything already said.
+        assert_eq!(repeating_tokens(&[4, 4, 9], 1), vec![4, 4, 9]);
+    }
+
+    #[test]
+    fn no_description_repeats_a_trigram() {
+        let describer = random_describer();
+        let device = Device::Cpu;
+        for seed in 0..4 {
+            let image = Tensor::full(seed as f32 * 0.7 - 1.0, (1, 3, 16, 16), &device).unwrap();
+            let tokens = describer.encode_image(&image).unwrap();
+            for (beam_width, temperature) in [(1, 0.0), (3, 0.0), (1, 1.0)] {
+                let options = GenerateOptions {
+                    beam_width,
+                    temperature,
+                    max_tokens: 30,
+                    seed,
+                    ..GenerateOptions::default()
+                };
+                let ids = generate_ids(&describer, &tokens, None, &options, true).unwrap();
+                let mut seen = std::collections::HashSet::new();
+                for w in ids.windows(3) {
+                    assert!(seen.insert(w.to_vec()), "{ids:?} repeats {w:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -26,7 +26,8 @@ use crate::model::checkpoint::{self, trainable_vars};
 use crate::model::error::{ModelError, Result};
 use crate::model::image_encoder::ImageEncoderConfig;
 use crate::model::qwen2vl::loader::read_model_config;
-use crate::model::qwen2vl::stage2::QwenTarget;
+use crate::model::qwen2vl::memory::check_fits;
+use crate::model::qwen2vl::stage2::{QwenTarget, Stage2Memory};
 use crate::model::tokenizer::TextTokenizer;
 use crate::model::vlm::{VlmChoice, VlmRecord, load_qwen};
 
@@ -73,6 +74,10 @@ pub struct TrainConfig {
     pub vlm: VlmChoice,
     /// The Hugging Face Qwen2-VL folder with `vlm: Qwen2Vl`.
     pub vlm_path: Option<PathBuf>,
+    /// Micro-batches and layer recomputation of stage 2 through Qwen2-VL: how the
+    /// step is computed, not what it computes, so not part of a saved recipe.
+    #[serde(skip)]
+    pub qwen_memory: Stage2Memory,
 }
 
 impl Default for TrainConfig {
@@ -94,6 +99,7 @@ impl Default for TrainConfig {
             trials_per_subject: 4,
             vlm: VlmChoice::Builtin,
             vlm_path: None,
+            qwen_memory: Stage2Memory::default(),
         }
     }
 }
@@ -440,6 +446,21 @@ fn train_deper(
                     .collect();
                 target.add_images(&paths, device)?;
             }
+            target.memory = cfg.qwen_memory;
+            let estimate = check_fits(
+                &target,
+                cfg.subjects_per_batch * cfg.trials_per_subject,
+                device,
+            )?;
+            tracing::info!(
+                "stage 2 through Qwen2-VL: estimated peak memory {estimate}; micro-batch {}, layer recomputation {}",
+                target.memory.micro_batch,
+                if target.memory.checkpoint_layers {
+                    "on"
+                } else {
+                    "off"
+                }
+            );
             Some(target)
         }
         _ => None,

@@ -13,10 +13,14 @@ pub mod config;
 pub mod decode;
 pub mod describer;
 pub mod loader;
+pub mod memory;
 pub mod model;
 pub mod processor;
+pub mod random_model;
+pub mod recompute;
 pub mod rope;
 pub mod stage2;
+pub mod step_bench;
 pub mod text;
 pub mod vision;
 

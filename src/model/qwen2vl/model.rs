@@ -156,6 +156,20 @@ impl Qwen2Vl {
         self.forward_embeddings(&embeds, &positions, None, false)
     }
 
+    /// The language model, whose layers checkpointed training runs one at a time.
+    pub fn text(&self) -> &TextModel {
+        &self.text
+    }
+
+    /// Rotary tables `(cos, sin)` `[b, 1, s, head_dim]` of `positions`.
+    pub fn rope_tables(
+        &self,
+        positions: &[[Vec<u32>; 3]],
+        device: &candle_core::Device,
+    ) -> Result<(Tensor, Tensor)> {
+        self.rope.cos_sin(positions, device)
+    }
+
     /// Input embeddings of plain text tokens `[b, s]`.
     pub fn embed_ids(&self, ids: &Tensor) -> Result<Tensor> {
         self.text.embed(ids)

@@ -19,6 +19,8 @@ use candle_nn::{Embedding, Linear, VarBuilder, embedding, linear, linear_no_bias
 use super::config::Qwen2VlConfig;
 use super::rope::rotate;
 
+mod backward;
+
 /// RMSNorm computed in f32, from primitive (differentiable) operations.
 #[derive(Debug, Clone)]
 struct RmsNorm {
@@ -192,6 +194,8 @@ pub struct TextModel {
     layers: Vec<DecoderLayer>,
     norm: RmsNorm,
     lm_head: Linear,
+    /// `lm_head` is the embedding matrix (`tie_word_embeddings`).
+    tied_head: bool,
 }
 
 impl TextModel {
@@ -212,6 +216,7 @@ impl TextModel {
             norm: RmsNorm::new(t.hidden_size, t.rms_norm_eps, vb.pp("norm"))?,
             embed,
             lm_head,
+            tied_head: cfg.tie_word_embeddings,
         })
     }
 
@@ -265,8 +270,83 @@ impl TextModel {
     }
 }
 
+/// The pieces of the language model that checkpointed training (`stage2`) runs one at
+/// a time: each decoder layer by itself and the head on chosen rows only.
+impl TextModel {
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Decoder layer `index` on `x` `[b, s, hidden]` (model dtype), no cache.
+    pub fn layer_forward(
+        &self,
+        index: usize,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let layer = self.layers.get(index).ok_or_else(|| {
+            candle_core::Error::Msg(format!(
+                "decoder layer {index} of {} does not exist",
+                self.layers.len()
+            ))
+        })?;
+        layer.forward(x, cos, sin, mask, None)
+    }
+
+    /// `dL/dx` (f32) of decoder layer `index` at `x` given `dL/dy` `dy`, by the
+    /// hand-written backward pass (no autograd graph, no weight gradients).
+    pub fn layer_input_grad(
+        &self,
+        index: usize,
+        x: &Tensor,
+        cos: &Tensor,
+        sin: &Tensor,
+        mask: Option<&Tensor>,
+        dy: &Tensor,
+    ) -> Result<Tensor> {
+        let layer = self.layers.get(index).ok_or_else(|| {
+            candle_core::Error::Msg(format!(
+                "decoder layer {index} of {} does not exist",
+                self.layers.len()
+            ))
+        })?;
+        layer.input_grad(x, cos, sin, mask, dy)
+    }
+
+    /// Final norm and LM head of hidden rows `[n, hidden]`: logits `[n, vocab]` (f32).
+    pub fn head(&self, x: &Tensor) -> Result<Tensor> {
+        self.lm_head
+            .forward(&self.norm.forward(x)?)?
+            .to_dtype(DType::F32)
+    }
+
+    /// Parameters of one decoder layer and of the rest (embeddings, norm, head).
+    pub fn parameter_counts(&self) -> (usize, usize) {
+        let per_layer = self.layers.first().map_or(0, DecoderLayer::parameter_count);
+        let embed = self.embed.embeddings().elem_count();
+        let head = self.lm_head.weight().elem_count();
+        (per_layer, embed + if self.tied_head { 0 } else { head })
+    }
+}
+
+impl DecoderLayer {
+    fn parameter_count(&self) -> usize {
+        let linear = |l: &Linear| l.weight().elem_count() + l.bias().map_or(0, |b| b.elem_count());
+        [
+            &self.q, &self.k, &self.v, &self.o, &self.gate, &self.up, &self.down,
+        ]
+        .into_iter()
+        .map(linear)
+        .sum::<usize>()
+            + self.input_norm.weight.elem_count()
+            + self.post_norm.weight.elem_count()
+    }
+}
+
 /// Additive mask `[s, past + s]`: query `i` sees keys up to `past + i`.
-fn causal_mask(s: usize, past: usize, device: &Device) -> Result<Tensor> {
+pub fn causal_mask(s: usize, past: usize, device: &Device) -> Result<Tensor> {
     let values: Vec<f32> = (0..s)
         .flat_map(|i| {
             (0..past + s).map(move |j| if j > past + i { f32::NEG_INFINITY } else { 0.0 })
