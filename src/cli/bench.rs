@@ -146,6 +146,17 @@ fn stage2(args: &Stage2Args) -> anyhow::Result<()> {
     println!("step seconds: {}", times.join(" "));
     println!("losses: {}", losses.join(" "));
     println!("gradient norm at <subj>: {:.6e}", report.grad_norm);
+    if let Some(p) = report.phases {
+        let steps = args.steps.saturating_sub(1).max(1) as f64;
+        println!(
+            "phases per step (synchronized, {} micro-batches): prepare {:.3} s, forward {:.3} s, head {:.3} s, backward {:.3} s",
+            p.micro_batches as f64 / steps,
+            p.prepare_s / steps,
+            p.forward_s / steps,
+            p.head_s / steps,
+            p.backward_s / steps
+        );
+    }
     println!("estimated peak: {}", report.estimate);
     match report.peak_bytes {
         Some(peak) => println!(

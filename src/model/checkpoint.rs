@@ -159,11 +159,23 @@ pub fn read_safetensors(path: &Path, device: &Device) -> Result<HashMap<String, 
             what: "weights (safetensors)".into(),
         });
     }
+    let clock = std::time::Instant::now();
     let bytes = std::fs::read(path).map_err(ModelError::io(path))?;
-    candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| ModelError::CorruptWeights {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    let read_s = clock.elapsed().as_secs_f64();
+    let tensors = candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| {
+        ModelError::CorruptWeights {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    tracing::debug!(
+        "{}: {} MB read in {read_s:.3} s, {} tensors made in {:.3} s",
+        path.display(),
+        bytes.len() / 1_000_000,
+        tensors.len(),
+        clock.elapsed().as_secs_f64() - read_s
+    );
+    Ok(tensors)
 }
 
 /// Copies the tensors of `path` into every variable of `varmap`. Checks all names and

@@ -132,6 +132,7 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<LoadedQwen2Vl> 
         });
     }
     let files = weight_files(dir)?;
+    let clock = std::time::Instant::now();
     let mut tensors: HashMap<String, Tensor> = HashMap::new();
     let mut origin: HashMap<String, PathBuf> = HashMap::new();
     for f in &files {
@@ -154,6 +155,12 @@ pub fn load(dir: &Path, dtype: DType, device: &Device) -> Result<LoadedQwen2Vl> 
     } else {
         files.first().cloned().unwrap_or_else(|| dir.to_path_buf())
     };
+    device.synchronize()?;
+    tracing::debug!(
+        "{}: weights read and placed on {device:?} in {:.3} s",
+        dir.display(),
+        clock.elapsed().as_secs_f64()
+    );
     let vb = VarBuilder::from_tensors(tensors, dtype, device);
     let model = Qwen2Vl::new(
         &config,

@@ -48,6 +48,34 @@ impl TrainingSequence {
     }
 }
 
+/// Where the time of checkpointed steps goes, summed over micro-batches (measured with
+/// the device synchronized between phases, so asking for it slows a GPU step slightly).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PhaseTimes {
+    pub prepare_s: f64,
+    pub forward_s: f64,
+    pub head_s: f64,
+    pub backward_s: f64,
+    pub micro_batches: usize,
+}
+
+/// Adds the time since `*clock` to `slot` (device synchronized) and restarts the clock.
+fn lap(
+    times: Option<&std::sync::Mutex<PhaseTimes>>,
+    device: &candle_core::Device,
+    clock: &mut std::time::Instant,
+    slot: fn(&mut PhaseTimes) -> &mut f64,
+) -> Result<()> {
+    if let Some(times) = times {
+        device.synchronize()?;
+        if let Ok(mut t) = times.lock() {
+            *slot(&mut t) += clock.elapsed().as_secs_f64();
+        }
+        *clock = std::time::Instant::now();
+    }
+    Ok(())
+}
+
 /// A micro-batch's share of the loss and, when asked, the gradient `[m, hidden]` (f32)
 /// of that share with respect to each row's subject vector.
 #[derive(Debug)]
@@ -67,8 +95,13 @@ pub fn micro_batch_loss(
     pad_id: u32,
     batch_len: usize,
     want_grad: bool,
+    times: Option<&std::sync::Mutex<PhaseTimes>>,
 ) -> Result<MicroBatchResult> {
     let device = subj.device();
+    let mut clock = std::time::Instant::now();
+    if let Some(Ok(mut t)) = times.map(|t| t.lock()) {
+        t.micro_batches += 1;
+    }
     let first = rows
         .first()
         .ok_or_else(|| ModelError::Data("an empty micro-batch".into()))?;
@@ -111,6 +144,7 @@ pub fn micro_batch_loss(
     let mask = causal_mask(s, 0, device)?;
     let text = model.text();
 
+    lap(times, device, &mut clock, |t| &mut t.prepare_s)?;
     // Forward without a graph, keeping each layer's input.
     let mut x = embeds.to_dtype(text.dtype())?.detach();
     let mut saved = Vec::with_capacity(text.num_layers());
@@ -119,6 +153,7 @@ pub fn micro_batch_loss(
         saved.push(std::mem::replace(&mut x, next));
     }
 
+    lap(times, device, &mut clock, |t| &mut t.forward_s)?;
     let selected = Tensor::new(selected.as_slice(), device)?;
     let targets = Tensor::new(targets.as_slice(), device)?;
     let weights = Tensor::new(weights.as_slice(), device)?;
@@ -142,12 +177,14 @@ pub fn micro_batch_loss(
         .index_add(&selected, &row_grad, 0)?
         .reshape((m, s, hidden))?;
     drop((x, row_grad));
+    lap(times, device, &mut clock, |t| &mut t.head_s)?;
     for layer in (0..text.num_layers()).rev() {
         let input = saved.pop().ok_or_else(|| {
             ModelError::Data("internal: a layer input was not kept for the backward pass".into())
         })?;
         grad = text.layer_input_grad(layer, &input, &cos, &sin, Some(&mask), &grad)?;
     }
+    lap(times, device, &mut clock, |t| &mut t.backward_s)?;
     let at_subj = ids.eq(subj_id)?.to_dtype(DType::F32)?.unsqueeze(2)?;
     let subj_grad = grad.broadcast_mul(&at_subj)?.sum(1)?;
     Ok(MicroBatchResult {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{DType, Device, Tensor};
 
 use super::describer::{PERSONAL_PROMPT, Qwen2VlDescriber};
-use super::recompute::{TrainingSequence, micro_batch_loss};
+use super::recompute::{PhaseTimes, TrainingSequence, micro_batch_loss};
 use crate::model::captioner::masked_cross_entropy;
 use crate::model::error::{ModelError, Result};
 use crate::model::generate::DescriptionModel;
@@ -53,6 +53,8 @@ pub struct QwenTarget {
     /// Descriptions are cut to this many tokens.
     pub max_description_tokens: usize,
     pub memory: Stage2Memory,
+    /// When set, checkpointed steps add where their time goes (`bench stage2`).
+    pub phase_times: Option<std::sync::Mutex<PhaseTimes>>,
 }
 
 impl QwenTarget {
@@ -62,6 +64,7 @@ impl QwenTarget {
             images: HashMap::new(),
             max_description_tokens: 64,
             memory: Stage2Memory::default(),
+            phase_times: None,
         }
     }
 
@@ -150,6 +153,7 @@ impl QwenTarget {
                 d.tokenizer.eos_id,
                 sequences.len(),
                 want_grad,
+                self.phase_times.as_ref(),
             )?;
             loss += part.loss;
             if let Some(g) = part.subj_grad {

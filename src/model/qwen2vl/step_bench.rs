@@ -15,6 +15,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use super::memory::{Stage2Estimate, estimate};
+use super::recompute::PhaseTimes;
 use super::stage2::QwenTarget;
 use crate::model::error::{ModelError, Result};
 
@@ -34,6 +35,8 @@ pub struct StepReport {
     /// Peak memory in bytes: the GPU's used memory, or the process's peak RSS.
     pub peak_bytes: Option<u64>,
     pub sequence_tokens: usize,
+    /// Where the time of the steps after the first went (checkpointed path only).
+    pub phases: Option<PhaseTimes>,
 }
 
 /// Runs `steps` steps of `batch` descriptions of `words` words each about `image`.
@@ -72,6 +75,9 @@ pub fn run(
     let mut step_seconds = Vec::new();
     let mut grad_norm = 0.0;
     for step in 0..steps.max(1) {
+        if step == 1 && target.memory.checkpoint_layers {
+            target.phase_times = Some(std::sync::Mutex::new(PhaseTimes::default()));
+        }
         let clock = Instant::now();
         let loss = target.description_loss(&paths, &texts, subj.as_tensor())?;
         let grads = loss.backward()?;
@@ -97,6 +103,7 @@ pub fn run(
         estimate,
         peak_bytes: poller.stop(),
         sequence_tokens,
+        phases: target.phase_times.take().and_then(|t| t.into_inner().ok()),
     })
 }
 
