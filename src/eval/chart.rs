@@ -173,6 +173,7 @@ mod tests {
                 scored(Method::Deper("full"), 0.6),
             ],
             human_hc: 0.1,
+            human_rep3: 0.0,
         };
         let report = EvalReport {
             model: "m".into(),

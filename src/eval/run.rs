@@ -13,7 +13,9 @@ use super::ablations::train_ablation;
 use super::candidates::{ImageVectors, generic, personalized, trivial};
 use super::methods::{DEPER_ROWS, Method, all_methods, is_trained, model_for, trained_ablation};
 use super::sets::{EvalSet, eval_sets};
-use super::table::{EvalReport, NOT_TRAINED, Row, SetTable, human_hc, references, score_row};
+use super::table::{
+    EvalReport, NOT_TRAINED, Row, SetTable, human_hc, human_rep3, references, score_row,
+};
 use crate::dataset::read_records;
 use crate::metrics::captions::CaptionRecord;
 use crate::metrics::wordnet::Lexicon;
@@ -231,6 +233,7 @@ pub fn evaluate(
             queries: set.query_count(),
             rows,
             human_hc: human_hc(refs),
+            human_rep3: human_rep3(refs),
         })
         .collect();
     Ok(EvalOutput {

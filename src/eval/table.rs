@@ -16,6 +16,7 @@ use crate::metrics::bleu::bleu;
 use crate::metrics::captions::CaptionRecord;
 use crate::metrics::ngrams::{Corpus, FastMap};
 use crate::metrics::personal::{Described, human_consistency};
+use crate::metrics::repetition::share_repeating_trigram;
 use crate::metrics::report::{Metric, score};
 use crate::metrics::tokenize::coco_tokenize;
 use crate::metrics::wordnet::Lexicon;
@@ -33,6 +34,8 @@ pub struct Row {
     pub cls: Option<f64>,
     pub cls_chance: Option<f64>,
     pub hc: Option<f64>,
+    /// Share of the descriptions that repeat a three-word sequence.
+    pub rep3: Option<f64>,
 }
 
 pub const SCORED: &str = "scored";
@@ -50,6 +53,7 @@ impl Row {
             cls: None,
             cls_chance: None,
             hc: None,
+            rep3: None,
         }
     }
 
@@ -68,6 +72,8 @@ pub struct SetTable {
     pub rows: Vec<Row>,
     /// Human consistency of the real descriptions of the queries (m-BLEU-4).
     pub human_hc: f64,
+    /// Share of the real descriptions that repeat a three-word sequence.
+    pub human_rep3: f64,
 }
 
 /// Everything `scanscribe eval` writes to `eval.json`.
@@ -159,7 +165,15 @@ pub fn score_row(
         cls: report.cls.map(|c| c.accuracy),
         cls_chance: report.cls.map(|c| c.chance),
         hc: Some(bleu4_against_others(candidates, references)),
+        rep3: Some(share_repeating_trigram(
+            candidates.iter().map(|c| c.description.as_str()),
+        )),
     })
+}
+
+/// Share of the real descriptions that repeat a three-word sequence.
+pub fn human_rep3(references: &[CaptionRecord]) -> f64 {
+    share_repeating_trigram(references.iter().map(|r| r.description.as_str()))
 }
 
 /// Human consistency of the references (the `human` row's HC).
@@ -182,33 +196,36 @@ pub fn markdown(report: &EvalReport) -> String {
             OSS: mean Object Sequence Score; CLS: share of descriptions whose best CIDEr-D \
             match among the image's real descriptions is the subject's own (chance in \
             brackets); HC: mean BLEU-4 against the *other* subjects' descriptions of the \
-            image (for `human`, the real descriptions against each other).\n";
+            image (for `human`, the real descriptions against each other); Rep3: share of \
+            descriptions that repeat a three-word sequence.\n";
     for set in &report.sets {
         out += &format!(
             "\n## {}\n\n{} subjects, {} (image, subject) queries.\n\n",
             set.title, set.subjects, set.queries
         );
-        out += "| method | B4 | CIDEr | OSS | CLS (chance) | HC |\n";
-        out += "|---|---:|---:|---:|---:|---:|\n";
+        out += "| method | B4 | CIDEr | OSS | CLS (chance) | HC | Rep3 |\n";
+        out += "|---|---:|---:|---:|---:|---:|---:|\n";
         for row in &set.rows {
             if row.is_scored() {
                 out += &format!(
-                    "| {} | {} | {} | {} | {} ({}) | {} |\n",
+                    "| {} | {} | {} | {} | {} ({}) | {} | {} |\n",
                     row.label,
                     cell(row.bleu4),
                     cell(row.cider),
                     cell(row.oss),
                     cell(row.cls),
                     cell(row.cls_chance),
-                    cell(row.hc)
+                    cell(row.hc),
+                    cell(row.rep3)
                 );
             } else {
-                out += &format!("| {} | {} | | | | |\n", row.label, row.status);
+                out += &format!("| {} | {} | | | | | |\n", row.label, row.status);
             }
         }
         out += &format!(
-            "| human (real descriptions) | — | — | — | — | {} |\n",
-            cell(Some(set.human_hc))
+            "| human (real descriptions) | — | — | — | — | {} | {} |\n",
+            cell(Some(set.human_hc)),
+            cell(Some(set.human_rep3))
         );
     }
     out
@@ -258,17 +275,21 @@ mod tests {
                         cls: Some(0.75),
                         cls_chance: Some(0.5),
                         hc: Some(0.125),
+                        rep3: Some(0.0),
                         status: SCORED.into(),
                         ..Row::missing(Method::Generic, SCORED)
                     },
                     Row::missing(Method::Deper("no-film"), NOT_TRAINED),
                 ],
                 human_hc: 0.1,
+                human_rep3: 0.05,
             }],
         };
         let md = markdown(&report);
         assert!(
-            md.contains("| generic (zero-shot) | 0.250 | 1.500 | 0.500 | 0.750 (0.500) | 0.125 |"),
+            md.contains(
+                "| generic (zero-shot) | 0.250 | 1.500 | 0.500 | 0.750 (0.500) | 0.125 | 0.000 |"
+            ),
             "{md}"
         );
         assert!(
@@ -276,7 +297,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| human (real descriptions) | — | — | — | — | 0.100 |"),
+            md.contains("| human (real descriptions) | — | — | — | — | 0.100 | 0.050 |"),
             "{md}"
         );
     }

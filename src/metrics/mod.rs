@@ -18,6 +18,7 @@ pub mod nouns;
 pub mod oss;
 pub mod personal;
 mod ptb_words;
+pub mod repetition;
 pub mod report;
 pub mod retrieval;
 pub mod tokenize;
