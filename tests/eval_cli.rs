@@ -96,7 +96,7 @@ fn eval_writes_both_tables_as_markdown_json_and_png() {
     assert!(sections[0].starts_with("Seen subjects, held-out images (test split)"));
     assert!(sections[1].starts_with("Unseen subjects, enrolled 5-shot"));
     for section in &sections {
-        assert!(section.contains("| method | B4 | CIDEr | OSS | CLS (chance) | HC |"));
+        assert!(section.contains("| method | B4 | CIDEr | OSS | CLS (chance) | HC | Rep3 |"));
         for row in ROWS {
             assert!(
                 section.contains(&format!("| {row} |")),

@@ -21,7 +21,8 @@ use super::rope::rotate;
 
 mod backward;
 
-/// RMSNorm computed in f32, from primitive (differentiable) operations.
+/// RMSNorm computed in f32: from primitive (differentiable) operations when a gradient
+/// is tracked, else candle's fused kernel.
 #[derive(Debug, Clone)]
 struct RmsNorm {
     weight: Tensor,
@@ -37,6 +38,10 @@ impl RmsNorm {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if !x.track_op() {
+            // No gradient wanted: candle's fused kernel (f32 inside, one pass).
+            return candle_nn::ops::rms_norm(&x.contiguous()?, &self.weight, self.eps as f32);
+        }
         let dtype = x.dtype();
         let x = x.to_dtype(DType::F32)?;
         let var = x.sqr()?.mean_keepdim(D::Minus1)?;
@@ -162,7 +167,7 @@ impl DecoderLayer {
         if let Some(mask) = mask {
             scores = scores.broadcast_add(mask)?;
         }
-        let weights = candle_nn::ops::softmax(&scores, D::Minus1)?.to_dtype(dtype)?;
+        let weights = softmax_last(&scores)?.to_dtype(dtype)?;
         let out = weights
             .matmul(&v.contiguous()?)?
             .transpose(1, 2)?
@@ -342,6 +347,16 @@ impl DecoderLayer {
         .sum::<usize>()
             + self.input_norm.weight.elem_count()
             + self.post_norm.weight.elem_count()
+    }
+}
+
+/// Softmax over the last dimension: candle's fused kernel where no gradient is wanted,
+/// the differentiable composition otherwise.
+pub(crate) fn softmax_last(x: &Tensor) -> Result<Tensor> {
+    if x.track_op() {
+        candle_nn::ops::softmax(x, D::Minus1)
+    } else {
+        candle_nn::ops::softmax_last_dim(&x.contiguous()?)
     }
 }
 

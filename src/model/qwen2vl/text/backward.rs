@@ -6,13 +6,13 @@
 //! through candle would form one per linear layer, a third of the backward's matrix
 //! work) and no autograd graph is built.
 //!
-//! Precision follows the forward: matrix products in the model's dtype, norms, softmax
-//! and rotary embeddings in f32. `tests` checks every path against candle's autograd.
+//! Precision follows the forward: matrix products and the MLP's element-wise work in
+//! the model's dtype, norms, softmax and rotary embeddings in f32. `tests` checks every path against candle's autograd.
 
 use candle_core::{D, DType, Module, Result, Tensor};
 use candle_nn::Linear;
 
-use super::{DecoderLayer, RmsNorm, rotate};
+use super::{DecoderLayer, RmsNorm, rotate, softmax_last};
 
 // The tests below check each hand-written gradient against candle's autograd.
 
@@ -108,24 +108,25 @@ impl DecoderLayer {
         if let Some(mask) = mask {
             scores = scores.broadcast_add(mask)?;
         }
-        let p = candle_nn::ops::softmax(&scores, D::Minus1)?;
+        let p = softmax_last(&scores)?;
         drop(scores);
         let p_low = p.to_dtype(dtype)?;
         let attended = merge(&p_low.matmul(&v)?, heads)?;
         let h = (x + self.o.forward(&attended)?)?;
         drop(attended);
         let n2 = self.post_norm.forward(&h)?;
-        let gate = f32(&self.gate.forward(&n2)?)?;
-        let up = f32(&self.up.forward(&n2)?)?;
+        let gate = self.gate.forward(&n2)?;
+        let up = self.up.forward(&n2)?;
 
-        // MLP: y = h + down(silu(gate) · up).
+        // MLP: y = h + down(silu(gate) · up), in the model's dtype (bf16 on a GPU, as
+        // PyTorch's bf16 backward): these are the layer's largest tensors.
         let dy_low = dy.to_dtype(dtype)?;
-        let dm = f32(&linear_input_grad(&self.down, &dy_low)?)?;
+        let dm = linear_input_grad(&self.down, &dy_low)?;
         let sig = candle_nn::ops::sigmoid(&gate)?;
         let silu = (&gate * &sig)?;
         let dsilu = (&sig * ((&gate * (1.0 - &sig)?)? + 1.0)?)?;
-        let dgate = ((&dm * &up)? * dsilu)?.to_dtype(dtype)?;
-        let dup = (dm * silu)?.to_dtype(dtype)?;
+        let dgate = ((&dm * &up)? * dsilu)?;
+        let dup = (dm * silu)?;
         drop((gate, up, sig));
         let dn2 = (linear_input_grad(&self.gate, &dgate)? + linear_input_grad(&self.up, &dup)?)?;
         let dh = (f32(dy)? + self.post_norm.input_grad(&h, &dn2)?)?;
