@@ -6,8 +6,9 @@
 //!
 //! Memory: the weights are constants (bf16 on a GPU), never tracked. By default the
 //! loss runs through [`recompute`](super::recompute): micro-batches of
-//! `micro_batch` sequences, one decoder layer's graph at a time, the vocabulary
-//! projection on the description's positions only; the gradients of the micro-batches
+//! `micro_batch` sequences, each decoder layer recomputed in the backward pass with a
+//! hand-written input gradient, the vocabulary projection on the description's
+//! positions only; the gradients of the micro-batches
 //! are accumulated at the subject vectors, so the effective batch is the whole batch.
 //! The returned loss carries that gradient into the DEPER graph through the surrogate
 //! `z · g − stop_gradient(z · g) + L`. The plain path (`checkpoint_layers: false`)
