@@ -359,3 +359,28 @@ fn pixel_mode_finds_the_rests_of_a_mouse_trace() {
         assert!((x1 - 1400.0).abs() < 0.5 && (y1 - 800.0).abs() < 0.5);
     }
 }
+
+#[test]
+fn extreme_timestamps_never_overflow() {
+    // A recording whose clock starts at -2^63 and jumps to ordinary times (a damaged
+    // or hostile CSV): increasing, so accepted, and both methods finish without an
+    // arithmetic overflow; the fixations after the jump are found as usual.
+    for first in [i64::MIN, i64::MIN + 1, -1_000_000_000_000_000] {
+        let mut samples = fixation_saccade_fixation();
+        samples.insert(0, GazeSample::binocular(first, P1));
+        let fixations = ivt(&samples);
+        assert_eq!(fixations.len(), 2, "{first}: {:?}", spans(&fixations));
+        let fixations = idt(&samples);
+        assert!(!fixations.is_empty(), "{first}");
+        assert!(
+            fixations
+                .iter()
+                .all(|f| f.duration_ms().is_finite() && f.duration_ms() >= 0.0)
+        );
+    }
+    // And the other end of the clock.
+    let mut samples = fixation_saccade_fixation();
+    samples.push(GazeSample::binocular(i64::MAX, P2));
+    assert!(!ivt(&samples).is_empty());
+    assert!(!idt(&samples).is_empty());
+}

@@ -102,7 +102,7 @@ fn random(args: &RandomArgs) -> anyhow::Result<()> {
     }
     random_model::write(&args.template, &args.out, &spec)
         .with_context(|| format!("writing a random Qwen2-VL to {}", args.out.display()))?;
-    println!("{}: random Qwen2-VL {spec:?}", args.out.display());
+    outln!("{}: random Qwen2-VL {spec:?}", args.out.display());
     Ok(())
 }
 
@@ -135,7 +135,7 @@ fn stage2(args: &Stage2Args) -> anyhow::Result<()> {
         .map(|s| format!("{s:.3}"))
         .collect();
     let losses: Vec<String> = report.losses.iter().map(|l| format!("{l:.5}")).collect();
-    println!(
+    outln!(
         "stage2 step: batch {} × {} tokens, micro-batch {}, layer recomputation {}, device {:?}",
         args.batch,
         report.sequence_tokens,
@@ -143,12 +143,12 @@ fn stage2(args: &Stage2Args) -> anyhow::Result<()> {
         if args.no_grad_checkpoint { "off" } else { "on" },
         device
     );
-    println!("step seconds: {}", times.join(" "));
-    println!("losses: {}", losses.join(" "));
-    println!("gradient norm at <subj>: {:.6e}", report.grad_norm);
+    outln!("step seconds: {}", times.join(" "));
+    outln!("losses: {}", losses.join(" "));
+    outln!("gradient norm at <subj>: {:.6e}", report.grad_norm);
     if let Some(p) = report.phases {
         let steps = args.steps.saturating_sub(1).max(1) as f64;
-        println!(
+        outln!(
             "phases per step (synchronized, {} micro-batches): prepare {:.3} s, forward {:.3} s, head {:.3} s, backward {:.3} s",
             p.micro_batches as f64 / steps,
             p.prepare_s / steps,
@@ -157,9 +157,9 @@ fn stage2(args: &Stage2Args) -> anyhow::Result<()> {
             p.backward_s / steps
         );
     }
-    println!("estimated peak: {}", report.estimate);
+    outln!("estimated peak: {}", report.estimate);
     match report.peak_bytes {
-        Some(peak) => println!(
+        Some(peak) => outln!(
             "measured peak: {} ({})",
             gib(peak),
             if device.is_cpu() {
@@ -168,7 +168,7 @@ fn stage2(args: &Stage2Args) -> anyhow::Result<()> {
                 "GPU memory in use, polled every 10 ms"
             }
         ),
-        None => println!("measured peak: not available on this device"),
+        None => outln!("measured peak: not available on this device"),
     }
     Ok(())
 }

@@ -83,7 +83,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     })
     .with_context(|| format!("building the demo in {}", root.display()))?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "demo cohort and model in {} (ready after {:.0} s)",
         root.display(),
         started.elapsed().as_secs_f64()
@@ -122,34 +122,37 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     )?;
     bar.finish_and_clear();
     let shown = unseen.first().map(String::as_str).unwrap_or_default();
-    println!(
+    outln!(
         "{shown} was held out of training, enrolled from {} trials; model {}\n",
-        args.shots, model.fingerprint
+        args.shots,
+        model.fingerprint
     );
     for q in queries
         .iter()
         .filter(|q| q.subject == shown)
         .take(args.show)
     {
-        println!("{}", q.image);
-        println!("  said         {}", q.said);
-        println!("  generic      {}", q.generic);
-        println!("  personalized {}\n", q.personalized);
+        outln!("{}", q.image);
+        outln!("  said         {}", q.said);
+        outln!("  generic      {}", q.generic);
+        outln!("  personalized {}\n", q.personalized);
     }
     let lexicon = Lexicon::load(std::path::Path::new(DEFAULT_WORDNET_DIR)).ok();
     let scores = score(&queries, lexicon.as_ref());
-    println!(
+    outln!(
         "against what the subjects said ({} held-out subjects, {} images, {}-shot):",
-        scores.subjects, scores.queries, args.shots
+        scores.subjects,
+        scores.queries,
+        args.shots
     );
-    println!("                BLEU-4   OSS");
+    outln!("                BLEU-4   OSS");
     let oss = |v: Option<f64>| v.map_or_else(|| "n/a (no WordNet)".into(), |v| format!("{v:.3}"));
-    println!(
+    outln!(
         "  generic       {:.3}    {}",
         scores.bleu4_generic,
         oss(scores.oss_generic)
     );
-    println!(
+    outln!(
         "  personalized  {:.3}    {}",
         scores.bleu4_personalized,
         oss(scores.oss_personalized)

@@ -113,7 +113,7 @@ pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
                 clock.elapsed().as_secs_f64()
             );
         }
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     };
     let mut model = TrainedModel::load_with_vlm(model_dir, args.vlm_path.as_deref(), &device)?;
@@ -145,6 +145,6 @@ pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
             &options,
         )
         .with_context(|| format!("describing {}", args.image.display()))?;
-    println!("{text}");
+    outln!("{text}");
     Ok(())
 }

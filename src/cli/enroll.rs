@@ -56,7 +56,7 @@ pub fn run(args: &EnrollArgs) -> anyhow::Result<()> {
         );
     }
     save_profile(&profile, &args.out)?;
-    println!(
+    outln!(
         "enrolled {} from {} trials with model {} → {}",
         profile.subject,
         profile.trials.len(),

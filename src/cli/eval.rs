@@ -126,8 +126,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<()> {
     }
     write("descriptions.jsonl", lines)?;
     write_chart(&output.report, &out.join("eval.png"))?;
-    print!("{md}");
-    println!(
+    out!("{md}");
+    outln!(
         "\nwrote {0}/eval.md, eval.json, eval.png, descriptions.jsonl",
         out.display()
     );

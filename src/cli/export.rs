@@ -60,7 +60,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
     match args.format {
         ExportFormat::Bids => {
             let summary = export_bids(&args.sessions, &args.out)?;
-            println!(
+            outln!(
                 "{}: BIDS dataset with {} subject(s), {} run(s), {} samples",
                 args.out.display(),
                 summary.subjects,
@@ -68,7 +68,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 summary.samples
             );
             for skipped in summary.skipped {
-                println!("  skipped {skipped}");
+                outln!("  skipped {skipped}");
             }
         }
         ExportFormat::Records => {
@@ -78,25 +78,25 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 SplitArg::Test => Split::Test,
             });
             let summary = export_records(&args.sessions, &args.out, split)?;
-            println!(
+            outln!(
                 "{}: {} record(s)",
                 args.out.join("records.jsonl").display(),
                 summary.records
             );
             for skipped in summary.skipped {
-                println!("  skipped {skipped}");
+                outln!("  skipped {skipped}");
             }
         }
         ExportFormat::Csv => {
             let summary = export_tables(&args.sessions, &args.out)?;
-            println!(
+            outln!(
                 "{}: {} trial(s), {} samples",
                 args.out.display(),
                 summary.trials,
                 summary.samples
             );
             for skipped in summary.skipped {
-                println!("  skipped {skipped}");
+                outln!("  skipped {skipped}");
             }
         }
     }

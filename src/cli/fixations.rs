@@ -303,7 +303,7 @@ pub fn run(args: &FixationsArgs) -> anyhow::Result<()> {
         );
     }
     let total_ms: f64 = fixations.iter().map(|f| f.duration_ms()).sum();
-    println!(
+    outln!(
         "{} fixations (mean {:.0} ms) from {} samples, thresholds in {} → {}",
         fixations.len(),
         total_ms / fixations.len().max(1) as f64,

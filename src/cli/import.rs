@@ -55,7 +55,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
                 _ => None,
             };
             let summary = import_localized_narratives(narratives, images, out, split)?;
-            println!(
+            outln!(
                 "{}: {} record(s) from {} trace points, {:.1} trajectory steps on average",
                 out.join("records.jsonl").display(),
                 summary.records,

@@ -1,6 +1,9 @@
 //! The `scanscribe` command line: one binary, a subcommand per headless job. Thin: each
 //! subcommand parses its arguments and calls the library modules.
 
+#[macro_use]
+mod output;
+
 mod bench;
 mod demo;
 mod describe;

@@ -53,7 +53,7 @@ pub fn run(args: &ModelsArgs) -> anyhow::Result<()> {
                     args.whisper.display()
                 )
             })?;
-            println!(
+            outln!(
                 "converted Whisper (d_model {}, {} encoder + {} decoder layers, {} tokens, {} tensors) to {}",
                 summary.d_model,
                 summary.encoder_layers,

@@ -151,7 +151,7 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         },
     )?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "{}: {:?}, {} trials",
         root.display(),
         meta.status,

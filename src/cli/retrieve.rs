@@ -78,7 +78,7 @@ pub fn run(args: &RetrieveArgs) -> anyhow::Result<()> {
     .with_context(|| format!("retrieval on {}", path.display()))?;
     bar.finish_and_clear();
     let md = markdown(&report);
-    print!("{md}");
+    out!("{md}");
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         let md_path = out.join("retrieval.md");
@@ -86,7 +86,7 @@ pub fn run(args: &RetrieveArgs) -> anyhow::Result<()> {
         let json_path = out.join("retrieval.json");
         std::fs::write(&json_path, serde_json::to_string_pretty(&report)? + "\n")
             .with_context(|| format!("writing {}", json_path.display()))?;
-        println!("wrote {} and {}", md_path.display(), json_path.display());
+        outln!("wrote {} and {}", md_path.display(), json_path.display());
     }
     Ok(())
 }

@@ -82,11 +82,11 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<()> {
                 args.references.display()
             )
         })?;
-    print!("{}", table(&report));
+    out!("{}", table(&report));
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }

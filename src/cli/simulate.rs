@@ -68,7 +68,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
 
     let elapsed_s = started.elapsed().as_secs_f64();
     let [train, val, test] = summary.records_per_split;
-    println!(
+    outln!(
         "Simulated {} subjects ({} held out) × {} images = {} trials in {elapsed_s:.1} s → {}",
         summary.subjects,
         summary.held_out_subjects,
@@ -76,22 +76,23 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         summary.trials,
         args.out.display()
     );
-    println!(
+    outln!(
         "  gaze        {} samples at {} Hz, {:.1} % lost ({} blinks)",
         summary.samples,
         args.rate_hz,
         100.0 * summary.lost_samples as f64 / summary.samples.max(1) as f64,
         summary.blinks
     );
-    println!(
+    outln!(
         "  fixations   {} ground truth, {:.1} trajectory steps per trial",
-        summary.fixations, summary.mean_trajectory_steps
+        summary.fixations,
+        summary.mean_trajectory_steps
     );
-    println!(
+    outln!(
         "  language    {:.1} words per description",
         summary.mean_description_words
     );
-    println!("  records     {train} train, {val} val, {test} test (records.jsonl)");
+    outln!("  records     {train} train, {val} val, {test} test (records.jsonl)");
     let held_out: Vec<&str> = cohort
         .subjects
         .iter()
@@ -99,9 +100,9 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         .map(|s| s.id.as_str())
         .collect();
     if !held_out.is_empty() {
-        println!("  held out    {}", held_out.join(", "));
+        outln!("  held out    {}", held_out.join(", "));
     }
-    println!(
+    outln!(
         "  see {} for the layout",
         args.out.join("README.md").display()
     );

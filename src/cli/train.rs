@@ -148,7 +148,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let device = pick_device(args.device)?;
-    println!(
+    outln!(
         "{}: {} training and {} validation records, device {:?}",
         records_path.display(),
         train.records.len(),
@@ -171,7 +171,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             .with_context(|| format!("training stage {}", stage.name()))?;
     }
     bar.finish_and_clear();
-    println!(
+    outln!(
         "model written to {} (log: {})",
         out.0.display(),
         out.log().display()

@@ -67,7 +67,7 @@ pub fn run(args: &TranscribeArgs) -> anyhow::Result<()> {
         let elapsed_s = started.elapsed().as_secs_f64();
         if args.verbose {
             let duration_s = transcript.audio_duration_ms / 1000.0;
-            println!(
+            outln!(
                 "{}: {:.2} s of audio in {:.2} s (real-time factor {:.3})",
                 path.display(),
                 duration_s,
@@ -75,7 +75,7 @@ pub fn run(args: &TranscribeArgs) -> anyhow::Result<()> {
                 elapsed_s / duration_s.max(1e-9)
             );
         }
-        println!("{}", transcript.text);
+        outln!("{}", transcript.text);
     }
     Ok(())
 }

@@ -21,9 +21,9 @@ pub struct ValidateArgs {
 pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
     let loaded = study::load_study(&args.study)?;
     let s = &loaded.study;
-    println!("{}: valid", args.study.display());
-    println!("  study      {} ({})", s.title, s.id);
-    println!(
+    outln!("{}: valid", args.study.display());
+    outln!("  study      {} ({})", s.title, s.id);
+    outln!(
         "  screen     {}×{} px, {}×{} mm at {} mm ({:.1} px/°)",
         s.screen.resolution_px.0,
         s.screen.resolution_px.1,
@@ -32,21 +32,21 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
         s.screen.viewing_distance_mm,
         s.screen.px_per_degree()
     );
-    println!("  gaze       {}", s.gaze_source.label());
-    println!("  attention  {}", s.attention.label());
-    println!(
+    outln!("  gaze       {}", s.gaze_source.label());
+    outln!("  attention  {}", s.attention.label());
+    outln!(
         "  calibration {} points, {} validation points, pass ≤ {}° accuracy, ≤ {}° RMS precision",
         s.calibration.points,
         s.calibration.validation_points.len(),
         s.calibration.max_accuracy_deg,
         s.calibration.max_precision_rms_deg
     );
-    println!("  trials     {}", s.trials.len());
+    outln!("  trials     {}", s.trials.len());
     for (trial, size) in s.trials.iter().zip(&loaded.image_sizes_px) {
         let dictation = trial.dictation.map_or("no dictation".to_owned(), |d| {
             format!("dictation ≤ {} s", d.max_length_ms / 1000)
         });
-        println!(
+        outln!(
             "    {:<10} {} ({}×{} px), {} s, {}",
             trial.id,
             trial.image.display(),

@@ -128,8 +128,9 @@ impl Assembler {
         if let (Some(pending), Some((max_time_us, _))) = (&self.pending, self.rules.merge) {
             let next_start_us = self.open.as_ref().map_or(sample.t_us, |run| run.start_us);
             let later_starts_only = self.open.is_none();
-            let too_late = next_start_us - pending.end_us > max_time_us
-                || (later_starts_only && next_start_us - pending.end_us >= max_time_us);
+            let too_late = next_start_us.saturating_sub(pending.end_us) > max_time_us
+                || (later_starts_only
+                    && next_start_us.saturating_sub(pending.end_us) >= max_time_us);
             if too_late {
                 let pending = *pending;
                 self.pending = None;
@@ -167,7 +168,7 @@ impl Assembler {
         };
         match &mut self.pending {
             Some(pending)
-                if run.start_us - pending.end_us <= max_time_us
+                if run.start_us.saturating_sub(pending.end_us) <= max_time_us
                     && self.space.distance(pending.position(), run.position()) <= max_distance =>
             {
                 pending.absorb(&run);
@@ -184,7 +185,7 @@ impl Assembler {
         let long_enough = self
             .rules
             .min_duration_us
-            .is_none_or(|min| fixation.end_us - fixation.start_us >= min);
+            .is_none_or(|min| fixation.end_us.saturating_sub(fixation.start_us) >= min);
         if long_enough {
             out.push(fixation.to_fixation());
         }

@@ -199,7 +199,7 @@ impl DispersionWindow {
             extreme.push(index, value);
         }
         while let Some(first) = self.samples.front().copied() {
-            if sample.t_us - first.t_us < self.min_duration_us {
+            if sample.t_us.saturating_sub(first.t_us) < self.min_duration_us {
                 break;
             }
             let extent = std::array::from_fn(|i| self.extremes[i].max());

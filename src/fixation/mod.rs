@@ -50,7 +50,7 @@ pub struct Fixation {
 impl Fixation {
     /// Duration from the first to the last sample, milliseconds.
     pub fn duration_ms(&self) -> f64 {
-        (self.end_us - self.start_us) as f64 / 1000.0
+        self.end_us.saturating_sub(self.start_us) as f64 / 1000.0
     }
 }
 

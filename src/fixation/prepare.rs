@@ -198,7 +198,9 @@ impl Preparer {
             Some(point) => {
                 if let Some(gap_start) = state.gap_start {
                     let filled = match state.last_valid {
-                        Some((last_us, last_point)) if t_us - last_us <= self.max_gap_us => {
+                        Some((last_us, last_point))
+                            if t_us.saturating_sub(last_us) <= self.max_gap_us =>
+                        {
                             Some((last_us, last_point))
                         }
                         _ => None,
@@ -213,7 +215,7 @@ impl Preparer {
             }
             None => {
                 let fillable = matches!(state.last_valid,
-                    Some((last_us, _)) if t_us - last_us <= self.max_gap_us);
+                    Some((last_us, _)) if t_us.saturating_sub(last_us) <= self.max_gap_us);
                 if fillable {
                     pending.open |= bit;
                     if state.gap_start.is_none() {
@@ -245,7 +247,8 @@ impl Preparer {
         for pending in self.queue.range_mut(first..last.min(self.queue.len())) {
             pending.open &= !bit;
             if let Some(((t0, p0), (t1, p1))) = ends {
-                let f = ((pending.t_us - t0) as f64 / (t1 - t0) as f64) as f32;
+                let f =
+                    (pending.t_us.saturating_sub(t0) as f64 / t1.saturating_sub(t0) as f64) as f32;
                 pending.eyes[e] = [p0[0] + f * (p1[0] - p0[0]), p0[1] + f * (p1[1] - p0[1])];
             }
         }
@@ -290,7 +293,7 @@ impl Preparer {
     fn emit_point(&mut self, t_us: i64, point: [f32; 2], emit: &mut impl FnMut(Prepared)) {
         let valid = !point[0].is_nan();
         let joined = matches!(self.last_out,
-            Some((last_us, true)) if t_us - last_us <= self.max_step_us);
+            Some((last_us, true)) if t_us.saturating_sub(last_us) <= self.max_step_us);
         if valid && !joined {
             self.run += 1;
         }

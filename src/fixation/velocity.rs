@@ -54,7 +54,7 @@ pub(crate) fn estimate_rate_hz(times_us: &[i64]) -> Option<f64> {
     let mut intervals: Vec<i64> = times_us
         .windows(2)
         .take(RATE_ESTIMATE_INTERVALS)
-        .map(|w| w[1] - w[0])
+        .map(|w| w[1].saturating_sub(w[0]))
         .collect();
     if intervals.is_empty() {
         return None;
@@ -196,10 +196,11 @@ impl VelocityClassifier {
         if !(first.valid && last.valid && first.run == last.run) {
             return Class::Unclassified;
         }
-        if self
-            .speed
-            .is_below(first.point, last.point, last.t_us - first.t_us)
-        {
+        if self.speed.is_below(
+            first.point,
+            last.point,
+            last.t_us.saturating_sub(first.t_us),
+        ) {
             Class::Fixation
         } else {
             Class::Saccade

@@ -397,7 +397,7 @@ fn message_text(kind: &EventKind) -> String {
 fn estimate_rate_hz(samples: &[GazeSample]) -> f64 {
     let mut intervals: Vec<i64> = samples
         .windows(2)
-        .map(|w| w[1].system_time_us - w[0].system_time_us)
+        .map(|w| w[1].system_time_us.saturating_sub(w[0].system_time_us))
         .filter(|d| *d > 0)
         .collect();
     if intervals.is_empty() {

@@ -21,8 +21,9 @@ pub fn write_events(
     t0_us: i64,
     events: &[&Event],
 ) -> Result<(), FileError> {
-    let seconds = |t: i64| (t - t0_us) as f64 / 1e6;
-    let interval = |from: i64, to: i64| cell((to - from) as f64 / 1e6, 6);
+    // Saturating: times come from files (a damaged or hostile one may hold ±2^63).
+    let seconds = |t: i64| t.saturating_sub(t0_us) as f64 / 1e6;
+    let interval = |from: i64, to: i64| cell(to.saturating_sub(from) as f64 / 1e6, 6);
     let find =
         |kind: fn(&EventKind) -> bool| events.iter().find(|e| kind(&e.kind)).map(|e| e.time_us);
     let cross = find(|k| matches!(k, EventKind::FixationCrossOn));
@@ -93,7 +94,7 @@ fn click_rows(
         .map(|(i, &(time_us, order, [x, y]))| {
             let end = clicks.get(i + 1).map(|next| next.0).or(stimulus_off_us);
             let duration = end.map_or("n/a".to_owned(), |end| {
-                cell((end - time_us).max(0) as f64 / 1e6, 6)
+                cell(end.saturating_sub(time_us).max(0) as f64 / 1e6, 6)
             });
             let mut cells = row(time_us, duration, "bubble_click", "n/a");
             cells.extend([

@@ -111,7 +111,7 @@ pub fn write_clicks_csv(
             text,
             "{},{:.3},{x:.6},{y:.6},{xi:.6},{yi:.6}",
             i + 1,
-            (click.time_us - stimulus_on_us) as f64 / 1000.0
+            click.time_us.saturating_sub(stimulus_on_us) as f64 / 1000.0
         )?;
     }
     super::meta::write_atomically(path, &text)

@@ -61,6 +61,21 @@ pub struct VisionConfig {
     pub hidden_act: String,
 }
 
+/// A head count must be at least 1 and divide the width it splits.
+fn check_heads(
+    field: &str,
+    heads: usize,
+    width_field: &str,
+    width: usize,
+) -> std::result::Result<(), String> {
+    if heads == 0 || !width.is_multiple_of(heads) {
+        return Err(format!(
+            "{field}: {heads} heads; expected at least 1, dividing {width_field} ({width})"
+        ));
+    }
+    Ok(())
+}
+
 impl VisionConfig {
     pub fn head_dim(&self) -> usize {
         self.embed_dim / self.num_heads
@@ -141,7 +156,29 @@ impl Qwen2VlConfig {
         let mrope_section = rope
             .and_then(|r| r.mrope_section)
             .ok_or("`rope_scaling.mrope_section` is missing")?;
-        let head_dim = text.hidden_size / text.num_attention_heads.max(1);
+        check_heads(
+            "num_attention_heads",
+            text.num_attention_heads,
+            "hidden_size",
+            text.hidden_size,
+        )?;
+        if text.num_key_value_heads == 0
+            || !text
+                .num_attention_heads
+                .is_multiple_of(text.num_key_value_heads)
+        {
+            return Err(format!(
+                "num_key_value_heads: {} must be at least 1 and divide num_attention_heads ({})",
+                text.num_key_value_heads, text.num_attention_heads
+            ));
+        }
+        check_heads(
+            "vision_config.num_heads",
+            vision.num_heads,
+            "vision_config.embed_dim",
+            vision.embed_dim,
+        )?;
+        let head_dim = text.hidden_size / text.num_attention_heads;
         if mrope_section.iter().sum::<usize>() * 2 != head_dim || mrope_section.len() != 3 {
             return Err(format!(
                 "mrope_section {mrope_section:?} must have 3 parts summing to head_dim / 2 = {}",
@@ -286,6 +323,36 @@ mod tests {
       "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
       "vocab_size": 151936
     }"#;
+
+    #[test]
+    fn zero_or_uneven_head_counts_name_their_field() {
+        for (from, to, field) in [
+            (
+                "\"num_heads\": 16",
+                "\"num_heads\": 0",
+                "vision_config.num_heads: 0 heads",
+            ),
+            (
+                "\"num_attention_heads\": 12",
+                "\"num_attention_heads\": 0",
+                "num_attention_heads: 0 heads",
+            ),
+            (
+                "\"num_attention_heads\": 12",
+                "\"num_attention_heads\": 7",
+                "num_attention_heads: 7 heads",
+            ),
+            (
+                "\"num_key_value_heads\": 2",
+                "\"num_key_value_heads\": 0",
+                "num_key_value_heads: 0",
+            ),
+        ] {
+            assert!(HUB_2B.contains(from), "{from}");
+            let error = Qwen2VlConfig::from_json(&HUB_2B.replace(from, to)).unwrap_err();
+            assert!(error.contains(field), "{to}: {error}");
+        }
+    }
 
     #[test]
     fn the_hub_config_of_qwen2_vl_2b_parses() {

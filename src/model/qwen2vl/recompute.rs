@@ -87,6 +87,7 @@ pub struct MicroBatchResult {
 /// Loss of `rows` (all of one image grid), each token's loss weighted by `1 / (tokens
 /// of its row × batch_len)` so that micro-batches add up to the mean over the whole
 /// batch of each row's mean. `subj` `[m, hidden]` is a constant here.
+#[allow(clippy::too_many_arguments)]
 pub fn micro_batch_loss(
     model: &Qwen2Vl,
     rows: &[&TrainingSequence],
