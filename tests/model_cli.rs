@@ -166,3 +166,61 @@ fn train_enroll_describe_and_refuse_a_foreign_profile() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("text-only"));
 }
+
+#[test]
+fn nonsense_numeric_flags_name_the_flag_and_what_is_expected() {
+    for (args, flag) in [
+        (
+            vec![
+                "describe",
+                "--model",
+                "m",
+                "--image",
+                "i.png",
+                "--temperature",
+                "NaN",
+            ],
+            "--temperature",
+        ),
+        (
+            vec![
+                "describe", "--model", "m", "--image", "i.png", "--top-p", "0",
+            ],
+            "--top-p",
+        ),
+        (
+            vec!["train", "--data", "d", "--out", "o", "--lr", "NaN"],
+            "--lr",
+        ),
+        (
+            vec!["train", "--data", "d", "--out", "o", "--lr=-1"],
+            "--lr",
+        ),
+        (
+            vec![
+                "enroll",
+                "--model",
+                "m",
+                "--records",
+                "r",
+                "--subject",
+                "s",
+                "--shots",
+                "0",
+                "--out",
+                "p",
+            ],
+            "--shots",
+        ),
+        (
+            vec!["train", "--data", "d", "--out", "o", "--micro-batch", "0"],
+            "--micro-batch",
+        ),
+    ] {
+        let output = scanscribe(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}");
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

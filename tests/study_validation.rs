@@ -84,6 +84,19 @@ fn a_good_study_loads_with_resolved_images() {
 }
 
 #[test]
+fn a_byte_order_mark_is_ignored_and_lines_stay_right() {
+    let fixture = Fixture::new();
+    let loaded = load_study(&fixture.write(&format!("\u{feff}{GOOD}"))).unwrap();
+    assert_eq!(loaded.study.trials.len(), 3);
+    // Errors after the mark still point at their own line.
+    let bad = GOOD.replacen("viewing_time_ms: 3000", "viewing_time_ms: \"x\"", 1);
+    let message = load_study(&fixture.write(&format!("\u{feff}{bad}")))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("study.ron:18:"), "{message}");
+}
+
+#[test]
 fn trial_order_is_per_subject_and_stable() {
     let fixture = Fixture::new();
     let mut text = GOOD.to_owned();

@@ -72,6 +72,16 @@ pub struct DescribeArgs {
 }
 
 pub fn run(args: &DescribeArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.temperature.is_finite() && args.temperature >= 0.0,
+        "--temperature: expected 0 (deterministic) or a positive number, found {}",
+        args.temperature
+    );
+    anyhow::ensure!(
+        args.top_p.is_finite() && args.top_p > 0.0 && args.top_p <= 1.0,
+        "--top-p: expected a probability mass in (0, 1], found {}",
+        args.top_p
+    );
     let device = pick_device(args.device)?;
     let options = GenerateOptions {
         beam_width: args.beam,

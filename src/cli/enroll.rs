@@ -25,8 +25,9 @@ pub struct EnrollArgs {
     pub records: PathBuf,
     #[arg(long)]
     pub subject: String,
-    #[arg(long, default_value_t = 5)]
-    pub shots: usize,
+    /// Trials to enroll from (at least 1).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub shots: u64,
     #[arg(long)]
     pub out: PathBuf,
     /// The Qwen2-VL folder, for a model trained with --vlm qwen2-vl (default: the one
@@ -38,6 +39,7 @@ pub struct EnrollArgs {
 }
 
 pub fn run(args: &EnrollArgs) -> anyhow::Result<()> {
+    let shots = usize::try_from(args.shots).unwrap_or(usize::MAX);
     let device = pick_device(args.device)?;
     let model = TrainedModel::load_with_vlm(&args.model, args.vlm_path.as_deref(), &device)?;
     let records = read_records(&args.records)?;
@@ -45,14 +47,14 @@ pub fn run(args: &EnrollArgs) -> anyhow::Result<()> {
         root: args.records.parent().map(PathBuf::from).unwrap_or_default(),
         records,
     };
-    let profile = enroll(&model, &trials, &args.subject, args.shots)?;
-    if profile.trials.len() < args.shots {
+    let profile = enroll(&model, &trials, &args.subject, shots)?;
+    if profile.trials.len() < shots {
         eprintln!(
             "warning: only {} trials of {} in {} (asked for {})",
             profile.trials.len(),
             args.subject,
             args.records.display(),
-            args.shots
+            shots
         );
     }
     save_profile(&profile, &args.out)?;

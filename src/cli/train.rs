@@ -89,6 +89,12 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    if let Some(lr) = args.lr {
+        anyhow::ensure!(
+            lr.is_finite() && lr > 0.0,
+            "--lr: expected a positive learning rate (e.g. 1e-4), found {lr}"
+        );
+    }
     let records_path = if args.data.is_dir() {
         args.data.join("records.jsonl")
     } else {

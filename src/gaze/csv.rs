@@ -93,6 +93,8 @@ pub fn read_samples(path: &Path) -> Result<Vec<GazeSample>, GazeCsvError> {
             });
         }
     };
+    // A byte order mark (spreadsheet exports) is not part of the first column's name.
+    let header_line = header_line.trim_start_matches('\u{feff}');
     let header: Vec<&str> = header_line.trim().split(',').map(str::trim).collect();
     let missing = |column| GazeCsvError::MissingColumn {
         path: path.to_path_buf(),
@@ -267,6 +269,16 @@ mod tests {
         assert_eq!(back[0].average_point(), Some([0.1, 0.2]));
         assert_eq!(back[1].average_point(), None);
         assert_eq!(back[1].device_time_us, 16_667);
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_header_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("excel.csv");
+        std::fs::write(&path, "\u{feff}system_time_us,left_x,left_y\n0,0.1,0.2\n").unwrap();
+        let back = read_samples(&path).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].system_time_us, 0);
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let study = parse(path, &text)?;
+    // A byte order mark (editors on Windows) is not RON; its absence changes no line.
+    let study = parse(path, text.trim_start_matches('\u{feff}'))?;
     let folder = path.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
     let mut report = |line: Option<usize>, field: String, message: String| {

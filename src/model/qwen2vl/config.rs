@@ -132,6 +132,23 @@ impl Qwen2VlConfig {
 
     /// Parses `config.json` text; the error says which field is wrong or missing.
     pub fn from_json(text: &str) -> std::result::Result<Self, String> {
+        let config = Self::parse_json(text)?;
+        let vocab = config.text.vocab_size;
+        for (field, id) in [
+            ("image_token_id", config.image_token_id),
+            ("vision_start_token_id", config.vision_start_token_id),
+            ("vision_end_token_id", config.vision_end_token_id),
+        ] {
+            if id as usize >= vocab {
+                return Err(format!(
+                    "{field}: {id} is not a token of the {vocab}-word vocabulary (vocab_size)"
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    fn parse_json(text: &str) -> std::result::Result<Self, String> {
         let raw: RawConfig = serde_json::from_str(text).map_err(|e| e.to_string())?;
         let model_type = raw.model_type.clone().unwrap_or_default();
         let arch = raw.architectures.clone().unwrap_or_default();
@@ -323,6 +340,20 @@ mod tests {
       "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
       "vocab_size": 151936
     }"#;
+
+    #[test]
+    fn token_ids_outside_the_vocabulary_name_their_field() {
+        let bad = HUB_2B.replace(
+            "\"image_token_id\": 151655",
+            "\"image_token_id\": 4000000000",
+        );
+        assert_ne!(bad, HUB_2B);
+        let error = Qwen2VlConfig::from_json(&bad).unwrap_err();
+        assert!(
+            error.contains("image_token_id: 4000000000") && error.contains("151936"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn zero_or_uneven_head_counts_name_their_field() {
