@@ -83,4 +83,86 @@ fn a_recorded_session_exports_to_csv_tables_and_dataset_records() {
     assert_eq!(records[0].subject, "s05");
     assert!(!records[0].trajectory.is_empty());
     assert!(!records[0].description.is_empty());
+
+    hostile_session_paths_stay_inside(dir.path(), &session);
+}
+
+/// A session folder may come from anyone: a trial id that climbs out of the folder is
+/// refused naming `session.ron`, and a stimulus path naming some other file is not
+/// copied into the BIDS export.
+fn hostile_session_paths_stay_inside(dir: &Path, session: &Path) {
+    let meta_path = session.join("session.ron");
+    let original = std::fs::read_to_string(&meta_path).unwrap();
+    assert!(original.contains("id: \"a\""), "{original}");
+    std::fs::write(
+        &meta_path,
+        original.replacen("id: \"a\"", "id: \"../../escape_probe\"", 1),
+    )
+    .unwrap();
+    let out = dir.join("hostile-tables");
+    for format in ["csv", "records", "bids"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
+            .args(["export", "--format", format, "--out"])
+            .args([&out, session])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{format}: {stderr}");
+        assert!(
+            stderr.contains("session.ron") && stderr.contains("../../escape_probe"),
+            "{format}: {stderr}"
+        );
+    }
+    let escaped: Vec<_> = walk(dir)
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("escape_probe"))
+        .collect();
+    assert!(escaped.is_empty(), "{escaped:?}");
+
+    let image_line = original
+        .lines()
+        .find(|l| l.trim_start().starts_with("image: "))
+        .unwrap()
+        .trim()
+        .trim_end_matches(',')
+        .to_owned();
+    let secret = dir.join("secret.txt");
+    std::fs::write(&secret, "not for export").unwrap();
+    std::fs::write(
+        &meta_path,
+        original.replace(
+            &image_line,
+            &format!("image: {:?}", secret.display().to_string()),
+        ),
+    )
+    .unwrap();
+    let bids = dir.join("hostile-bids");
+    let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
+        .args(["export", "--format", "bids", "--out"])
+        .args([&bids, session])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let copied: Vec<_> = walk(&bids)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "secret.txt"))
+        .collect();
+    assert!(copied.is_empty(), "{copied:?}");
+    std::fs::write(&meta_path, original).unwrap();
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
 }

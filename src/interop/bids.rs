@@ -202,8 +202,20 @@ fn export_session(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("{}.png", trial.id));
         let stimulus = out.join("stimuli").join(&image_name);
-        if !stimulus.exists() && Path::new(&trial.image).exists() {
-            std::fs::copy(&trial.image, &stimulus).map_err(io_error(&stimulus))?;
+        // session.ron may come from anyone: only a readable image is copied, never
+        // whatever file its path names.
+        let source_image = Path::new(&trial.image);
+        if !stimulus.exists() && source_image.exists() {
+            if image::image_dimensions(source_image).is_ok() {
+                std::fs::copy(source_image, &stimulus).map_err(io_error(&stimulus))?;
+            } else {
+                summary.skipped.push(format!(
+                    "{}: trial {}: the stimulus {} is not an image; not copied",
+                    dir.display(),
+                    trial.id,
+                    source_image.display()
+                ));
+            }
         }
         let trial_events: Vec<&Event> = events
             .iter()

@@ -111,6 +111,26 @@ pub enum MetaError {
         "{path}: session format {found} is newer than this scanscribe understands ({FORMAT_VERSION})"
     )]
     TooNew { path: PathBuf, found: u32 },
+    #[error(
+        "{path}: trial {index} has the id {id:?}, which is not a plain folder name; a trial's \
+         files must stay inside the session folder (letters, digits, '-', '_', '.', no '..')"
+    )]
+    UnsafeTrialId {
+        path: PathBuf,
+        index: usize,
+        id: String,
+    },
+}
+
+/// Whether `id` names one folder inside `trials/`: not empty, not `.` or `..`, no path
+/// separator or control character, at most 255 bytes. A session folder is data that
+/// may come from anyone, and its trial ids become paths.
+pub fn is_safe_trial_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id != "."
+        && id != ".."
+        && !id.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 /// Reads `session.ron`.
@@ -129,6 +149,18 @@ pub fn read_meta(path: &Path) -> Result<SessionMeta, MetaError> {
         return Err(MetaError::TooNew {
             path: path.to_path_buf(),
             found: meta.format_version,
+        });
+    }
+    if let Some((index, trial)) = meta
+        .trials
+        .iter()
+        .enumerate()
+        .find(|(_, t)| !is_safe_trial_id(&t.id))
+    {
+        return Err(MetaError::UnsafeTrialId {
+            path: path.to_path_buf(),
+            index: index + 1,
+            id: trial.id.clone(),
         });
     }
     Ok(meta)
