@@ -260,8 +260,8 @@ mod tests {
     use super::*;
     use candle_core::Var;
 
-    #[test]
-    fn description_loss_reaches_only_the_injected_embedding() {
+    /// The tiny fixture Qwen2-VL with its test image's tokens cached, and that image.
+    fn fixture_target() -> (QwenTarget, PathBuf) {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl");
         let describer = Qwen2VlDescriber::load(&dir.join("model"), &Device::Cpu).unwrap();
         let mut target = QwenTarget::new(describer);
@@ -269,6 +269,12 @@ mod tests {
         target
             .add_images(std::slice::from_ref(&image), &Device::Cpu)
             .unwrap();
+        (target, image)
+    }
+
+    #[test]
+    fn description_loss_reaches_only_the_injected_embedding() {
+        let (target, image) = fixture_target();
         let subj =
             Var::from_tensor(&Tensor::zeros((2, 64), DType::F32, &Device::Cpu).unwrap()).unwrap();
         let paths = vec![image.clone(), image];
@@ -297,8 +303,7 @@ mod tests {
     /// of the plain whole-graph path, for the same batch.
     fn loss_and_grad(target: &mut QwenTarget, memory: Stage2Memory, subj: &Var) -> (f32, Vec<f32>) {
         target.memory = memory;
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl");
-        let image = dir.join("image.png");
+        let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl/image.png");
         let paths = vec![image.clone(), image.clone(), image];
         // Descriptions of different lengths, so micro-batches are padded.
         let texts = [
@@ -319,12 +324,7 @@ mod tests {
 
     #[test]
     fn checkpointed_loss_and_gradient_equal_the_whole_graph() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl");
-        let describer = Qwen2VlDescriber::load(&dir.join("model"), &Device::Cpu).unwrap();
-        let mut target = QwenTarget::new(describer);
-        target
-            .add_images(&[dir.join("image.png")], &Device::Cpu)
-            .unwrap();
+        let (mut target, _) = fixture_target();
         let subj =
             Var::from_tensor(&Tensor::randn(0f32, 1.0, (3, 64), &Device::Cpu).unwrap()).unwrap();
         let plain = Stage2Memory {
@@ -359,13 +359,7 @@ mod tests {
 
     #[test]
     fn without_a_tracked_subject_only_the_value_is_computed() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl");
-        let describer = Qwen2VlDescriber::load(&dir.join("model"), &Device::Cpu).unwrap();
-        let mut target = QwenTarget::new(describer);
-        let image = dir.join("image.png");
-        target
-            .add_images(std::slice::from_ref(&image), &Device::Cpu)
-            .unwrap();
+        let (mut target, image) = fixture_target();
         let subj = Tensor::randn(0f32, 1.0, (1, 64), &Device::Cpu).unwrap();
         let value = target
             .description_loss(std::slice::from_ref(&image), &["a red circle"], &subj)
@@ -384,12 +378,7 @@ mod tests {
 
     #[test]
     fn the_estimate_grows_with_the_micro_batch_and_is_larger_without_recomputation() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl");
-        let describer = Qwen2VlDescriber::load(&dir.join("model"), &Device::Cpu).unwrap();
-        let mut target = QwenTarget::new(describer);
-        target
-            .add_images(&[dir.join("image.png")], &Device::Cpu)
-            .unwrap();
+        let (mut target, _) = fixture_target();
         let at = |target: &mut QwenTarget, micro_batch, checkpoint_layers| {
             target.memory = Stage2Memory {
                 micro_batch,

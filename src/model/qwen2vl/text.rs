@@ -282,6 +282,15 @@ impl TextModel {
         self.layers.len()
     }
 
+    fn layer(&self, index: usize) -> Result<&DecoderLayer> {
+        self.layers.get(index).ok_or_else(|| {
+            candle_core::Error::Msg(format!(
+                "decoder layer {index} of {} does not exist",
+                self.layers.len()
+            ))
+        })
+    }
+
     /// Decoder layer `index` on `x` `[b, s, hidden]` (model dtype), no cache.
     pub fn layer_forward(
         &self,
@@ -291,13 +300,7 @@ impl TextModel {
         sin: &Tensor,
         mask: Option<&Tensor>,
     ) -> Result<Tensor> {
-        let layer = self.layers.get(index).ok_or_else(|| {
-            candle_core::Error::Msg(format!(
-                "decoder layer {index} of {} does not exist",
-                self.layers.len()
-            ))
-        })?;
-        layer.forward(x, cos, sin, mask, None)
+        self.layer(index)?.forward(x, cos, sin, mask, None)
     }
 
     /// `dL/dx` (f32) of decoder layer `index` at `x` given `dL/dy` `dy`, by the
@@ -311,13 +314,7 @@ impl TextModel {
         mask: Option<&Tensor>,
         dy: &Tensor,
     ) -> Result<Tensor> {
-        let layer = self.layers.get(index).ok_or_else(|| {
-            candle_core::Error::Msg(format!(
-                "decoder layer {index} of {} does not exist",
-                self.layers.len()
-            ))
-        })?;
-        layer.input_grad(x, cos, sin, mask, dy)
+        self.layer(index)?.input_grad(x, cos, sin, mask, dy)
     }
 
     /// Final norm and LM head of hidden rows `[n, hidden]`: logits `[n, vocab]` (f32).
