@@ -24,7 +24,10 @@ pub struct Stage2Estimate {
 
 impl Stage2Estimate {
     pub fn total(&self) -> u64 {
-        self.weights + self.image_tokens + self.layer_inputs + self.working_set
+        self.weights
+            .saturating_add(self.image_tokens)
+            .saturating_add(self.layer_inputs)
+            .saturating_add(self.working_set)
     }
 }
 
@@ -47,70 +50,69 @@ pub fn gib(bytes: u64) -> String {
     format!("{:.2} GiB", bytes as f64 / f64::from(1u32 << 30))
 }
 
-/// Estimated peak of a stage-2 step of `batch` descriptions.
+/// Estimated peak of a stage-2 step of `batch` descriptions. Computed in f64 (a
+/// hostile `config.json` may hold any sizes; the result saturates, never overflows).
 pub fn estimate(target: &QwenTarget, batch: usize) -> Result<Stage2Estimate> {
     let model = &target.describer.model;
     let cfg = &model.config;
     let t = &cfg.text;
-    let e = dtype_bytes(model.text().dtype());
+    let n = |x: usize| x as f64;
+    let e = dtype_bytes(model.text().dtype()) as f64;
     let (per_layer, rest) = model.text().parameter_counts();
-    let layers = t.num_hidden_layers as u64;
+    let layers = n(t.num_hidden_layers);
     let v = &cfg.vision;
-    let vision_width = v.embed_dim as u64;
-    let merged = vision_width * (v.spatial_merge_size * v.spatial_merge_size) as u64;
-    let vision_params = v.depth as u64
-        * (4 * vision_width * vision_width + 2 * vision_width * v.mlp_hidden() as u64)
-        + (v.in_channels * v.temporal_patch_size * v.patch_size * v.patch_size) as u64
-            * vision_width
+    let vision_width = n(v.embed_dim);
+    let merged = vision_width * n(v.spatial_merge_size).powi(2);
+    let vision_params = n(v.depth)
+        * (4.0 * vision_width * vision_width + 2.0 * vision_width * n(v.mlp_hidden()))
+        + n(v.patch_values()) * vision_width
         + merged * merged
-        + merged * t.hidden_size as u64;
-    let weights = (per_layer as u64 * layers + rest as u64 + vision_params) * e;
-    let image_tokens: u64 = target
-        .image_tokens()
-        .map(|x| x.elem_count() as u64 * e)
-        .sum();
+        + merged * n(t.hidden_size);
+    let weights = (n(per_layer) * layers + n(rest) + vision_params) * e;
+    let image_tokens: f64 = target.image_tokens().map(|x| n(x.elem_count()) * e).sum();
 
-    let s = target.longest_sequence()? as u64;
-    let hidden = t.hidden_size as u64;
-    let inter = t.intermediate_size as u64;
-    let heads = t.num_attention_heads as u64;
-    let kv = (t.num_key_value_heads * cfg.head_dim()) as u64;
-    let vocab = t.vocab_size as u64;
-    let description = (target.max_description_tokens + 1) as u64;
+    let s = n(target.longest_sequence()?);
+    let hidden = n(t.hidden_size);
+    let inter = n(t.intermediate_size);
+    let heads = n(t.num_attention_heads);
+    let kv = n(t.num_key_value_heads) * n(cfg.head_dim());
+    let vocab = n(t.vocab_size);
+    let description = n(target.max_description_tokens + 1);
     let mem = target.memory;
     let m = if mem.checkpoint_layers {
-        mem.micro_batch.min(batch).max(1) as u64
+        n(mem.micro_batch.min(batch).max(1))
     } else {
-        1
+        1.0
     };
     let tokens = m * s;
-    // One layer's graph per token: the f32 norms, q/k/v and their rotary copies, the
-    // expanded keys and values, the scores (model dtype and f32, masked, softmax),
-    // the MLP's four intermediate tensors, residuals.
-    let attention = heads * s * (3 * 4 + 3 * e);
-    let per_token =
-        attention + 4 * inter * e + hidden * (2 * 12 + 12 * e) + (hidden + kv) * 5 * 4 + 2 * kv * e;
-    // The count above misses the temporaries candle's kernels and backward rules make
-    // (gradients of every node, broadcast copies); peaks measured on the CPU with a
-    // quarter-size 2B model (ARCHITECTURE.md) were about twice it.
-    let per_token = 2 * per_token;
-    let head_rows = m * description;
-    let head = head_rows * vocab * 4 * 4 + vocab * hidden * e;
+    // One layer per token: the f32 norms, q/k/v and their rotary copies, the expanded
+    // keys and values, the scores (model dtype and f32, masked, softmax), the MLP's
+    // intermediate tensors, residuals; doubled for kernel temporaries. Conservative:
+    // measured peaks were 0.7–1.0× the whole estimate (ARCHITECTURE.md).
+    let attention = heads * s * (3.0 * 4.0 + 3.0 * e);
+    let per_token = 2.0
+        * (attention
+            + 4.0 * inter * e
+            + hidden * (2.0 * 12.0 + 12.0 * e)
+            + (hidden + kv) * 5.0 * 4.0
+            + 2.0 * kv * e);
+    // The head: logits, log-probabilities, probabilities and their gradient in f32.
+    let head = m * description * vocab * 4.0 * 4.0 + vocab * hidden * e;
     let (layer_inputs, working_set) = if mem.checkpoint_layers {
-        // Forward graph, its gradients, and the layer's weight gradients candle forms.
-        let layer = 2 * per_token * tokens + per_layer as u64 * e;
-        ((layers + 1) * tokens * hidden * e, layer.max(head))
+        // One layer's activations and the gradients pulled through them.
+        let layer = 2.0 * per_token * tokens + n(per_layer) * e;
+        ((layers + 1.0) * tokens * hidden * e, layer.max(head))
     } else {
         // Every sequence of the batch keeps its whole graph, and the head runs over
         // every position.
-        let graph = batch as u64 * s * (per_token * layers + vocab * 4 * 3);
-        (0, graph + per_token * s + per_layer as u64 * e)
+        let graph = n(batch) * s * (per_token * layers + vocab * 4.0 * 3.0);
+        (0.0, graph + per_token * s + n(per_layer) * e)
     };
     Ok(Stage2Estimate {
-        weights,
-        image_tokens,
-        layer_inputs,
-        working_set,
+        weights: weights as u64,
+        image_tokens: image_tokens as u64,
+        layer_inputs: layer_inputs as u64,
+        working_set: working_set as u64,
     })
 }
 

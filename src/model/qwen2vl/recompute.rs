@@ -126,7 +126,7 @@ pub fn micro_batch_loss(
                 "a micro-batch mixes images of different sizes".into(),
             ));
         }
-        let n = row.ids.len() - 1;
+        let n = row.ids.len().saturating_sub(1);
         inputs.extend((0..s).map(|p| if p < n { row.ids[p] } else { pad_id }));
         let scored = row.scored();
         let weight = 1.0 / (scored.len().max(1) * batch_len.max(1)) as f32;
