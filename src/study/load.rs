@@ -138,14 +138,17 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
         );
     }
     let mut seen_ids = HashSet::new();
+    let mut sizes = std::collections::HashMap::new();
     let mut image_paths = Vec::new();
     let mut image_sizes_px = Vec::new();
     for (i, trial) in study.trials.iter().enumerate() {
         let field = |name: &str| format!("trials[{i}].{name}");
-        let id_line = line_of(&text, &format!("\"{}\"", trial.id));
+        // Lines are looked up only for a problem: a scan of the text per trial made
+        // validation quadratic in the trial count.
+        let id_line = || line_of(&text, &format!("\"{}\"", trial.id));
         if !is_identifier(&trial.id) {
             report(
-                id_line,
+                id_line(),
                 field("id"),
                 format!("expected letters, digits, '-' or '_', found {:?}", trial.id),
             );
@@ -160,7 +163,7 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
         }
         if trial.viewing_time_ms == 0 {
             report(
-                id_line,
+                id_line(),
                 field("viewing_time_ms"),
                 "expected a viewing time above 0 ms".into(),
             );
@@ -169,16 +172,16 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
             && dictation.max_length_ms == 0
         {
             report(
-                id_line,
+                id_line(),
                 field("dictation.max_length_ms"),
                 "expected a maximum above 0 ms".into(),
             );
         }
-        let image_line = line_of(&text, &trial.image.to_string_lossy());
+        let image_line = || line_of(&text, &trial.image.to_string_lossy());
         let Some(root) = &image_root else { continue };
         match resolve_inside(root, &trial.image) {
-            Err(message) => report(image_line, field("image"), message),
-            Ok(resolved) => match image::image_dimensions(&resolved) {
+            Err(message) => report(image_line(), field("image"), message),
+            Ok(resolved) => match image_size(&mut sizes, &resolved) {
                 Ok(size) => {
                     image_paths.push(resolved);
                     image_sizes_px.push(size);
@@ -189,7 +192,7 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
                     } else {
                         format!("image not found: {}", resolved.display())
                     };
-                    report(image_line, field("image"), message);
+                    report(image_line(), field("image"), message);
                 }
             },
         }
@@ -384,6 +387,19 @@ fn is_identifier(text: &str) -> bool {
         && text
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// The size of the image at `path`, read once per file however many trials show it.
+fn image_size(
+    sizes: &mut std::collections::HashMap<PathBuf, (u32, u32)>,
+    path: &Path,
+) -> image::ImageResult<(u32, u32)> {
+    if let Some(&size) = sizes.get(path) {
+        return Ok(size);
+    }
+    let size = image::image_dimensions(path)?;
+    sizes.insert(path.to_path_buf(), size);
+    Ok(size)
 }
 
 /// The 1-based line of the first occurrence of `needle`, ignoring comment lines.
