@@ -177,18 +177,32 @@ pub fn write_meta(path: &Path, meta: &SessionMeta) -> Result<(), MetaError> {
     write_atomically(path, text.as_bytes()).map_err(io)
 }
 
-/// Writes a file through a temporary sibling and a rename, syncing the data first.
+/// Writes a file through a temporary sibling and a rename, syncing the data first. The
+/// temporary is unique to this process and call, so two writers (two `--resume` of one
+/// session racing for its lock) never rename each other's file away; it is removed when
+/// the write fails (a full disk leaves no empty temporary behind).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temporary = path.with_file_name(format!(".{file_name}.partial"));
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(&temporary, path)?;
+    let temporary = path.with_file_name(format!(
+        ".{file_name}.{}-{}.partial",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
     if let Some(folder) = path.parent()
         && let Ok(folder) = std::fs::File::open(folder)
     {
@@ -196,4 +210,53 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = folder.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_atomic_writes_of_one_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.ron");
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for k in 0..40 {
+                        write_atomically(&path, format!("writer {w} write {k}").as_bytes())
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let last = std::fs::read_to_string(&path).unwrap();
+        assert!(last.starts_with("writer "), "{last}");
+        // No temporary is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        // The target is a folder: the rename fails after the temporary was written.
+        let path = dir.path().join("occupied");
+        std::fs::create_dir_all(path.join("inner")).unwrap();
+        assert!(write_atomically(&path, b"x").is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
 }
