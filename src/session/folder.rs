@@ -304,7 +304,14 @@ impl SessionFolder {
             });
         }
         let path = self.root.join(LOCK_FILE);
-        super::meta::write_atomically(&path, std::process::id().to_string().as_bytes())
+        let pid = std::process::id();
+        // The process's start time beside its pid: a pid reused by another process
+        // after a crash does not keep the session locked.
+        let owner = match process_start_ticks(pid) {
+            Some(start) => format!("{pid} {start}"),
+            None => pid.to_string(),
+        };
+        super::meta::write_atomically(&path, owner.as_bytes())
             .map_err(|source| SessionError::Io { path, source })?;
         self.holds_lock = true;
         Ok(())
@@ -319,10 +326,36 @@ impl SessionFolder {
 
     /// The pid in the lock file when that process is still running.
     fn live_lock_owner(&self) -> Option<u32> {
-        let text = std::fs::read_to_string(self.root.join(LOCK_FILE)).ok()?;
-        let pid: u32 = text.trim().parse().ok()?;
-        process_is_running(pid).then_some(pid)
+        live_owner(&std::fs::read_to_string(self.root.join(LOCK_FILE)).ok()?)
     }
+}
+
+/// The pid of a lock file's text (`pid` or `pid start_ticks`) when that process still
+/// runs and, where the start time was recorded, is the same process.
+fn live_owner(text: &str) -> Option<u32> {
+    let mut parts = text.split_whitespace();
+    let pid: u32 = parts.next()?.parse().ok()?;
+    if !process_is_running(pid) {
+        return None;
+    }
+    match parts.next().and_then(|t| t.parse::<u64>().ok()) {
+        Some(start) if process_start_ticks(pid).is_some_and(|now| now != start) => None,
+        _ => Some(pid),
+    }
+}
+
+/// Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks after boot.
+#[cfg(target_os = "linux")]
+fn process_start_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_start_ticks(_pid: u32) -> Option<u64> {
+    None
 }
 
 impl Drop for SessionFolder {
@@ -385,5 +418,23 @@ mod tests {
         assert_eq!(timestamp_label(0), "19700101-000000");
         assert_eq!(timestamp_label(1_795_310_096), "20261122-011456");
         assert_eq!(timestamp_label(951_825_600), "20000229-120000");
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod lock_tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_names_a_live_owner_only_when_pid_and_start_time_match() {
+        let pid = std::process::id();
+        let start = process_start_ticks(pid).expect("this process has a start time");
+        assert_eq!(live_owner(&format!("{pid} {start}")), Some(pid));
+        // The pid was reused by another process: the lock is stale.
+        assert_eq!(live_owner(&format!("{pid} {}", start + 1)), None);
+        // A lock written before start times were recorded.
+        assert_eq!(live_owner(&pid.to_string()), Some(pid));
+        assert_eq!(live_owner("not a pid"), None);
+        assert_eq!(live_owner(""), None);
     }
 }
