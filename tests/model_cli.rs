@@ -216,6 +216,14 @@ fn nonsense_numeric_flags_name_the_flag_and_what_is_expected() {
             vec!["train", "--data", "d", "--out", "o", "--micro-batch", "0"],
             "--micro-batch",
         ),
+        (
+            vec!["train", "--data", "d", "--out", "o", "--epochs", "0"],
+            "--epochs",
+        ),
+        (
+            vec!["train", "--data", "d", "--out", "o", "--stage2-epochs", "0"],
+            "--stage2-epochs",
+        ),
     ] {
         let output = scanscribe(&args);
         let stderr = String::from_utf8_lossy(&output.stderr);

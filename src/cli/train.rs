@@ -42,14 +42,14 @@ pub struct TrainArgs {
     /// auto, cpu or cuda.
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
-    /// Epochs of every stage (overrides the per-stage values).
-    #[arg(long)]
+    /// Epochs of every stage (overrides the per-stage values; at least 1).
+    #[arg(long, value_parser = epochs)]
     pub epochs: Option<usize>,
-    #[arg(long)]
+    #[arg(long, value_parser = epochs)]
     pub base_epochs: Option<usize>,
-    #[arg(long)]
+    #[arg(long, value_parser = epochs)]
     pub stage1_epochs: Option<usize>,
-    #[arg(long)]
+    #[arg(long, value_parser = epochs)]
     pub stage2_epochs: Option<usize>,
     /// AdamW learning rate of stages 1 and 2 (default: the paper's 1e-4, or 1e-3 with
     /// the `tiny`/`small` presets, whose few steps need it).
@@ -87,6 +87,15 @@ pub struct TrainArgs {
     /// preset's; small vocabularies need more tokens per description).
     #[arg(long)]
     pub max_positions: Option<usize>,
+}
+
+/// An epoch count: a stage of 0 epochs would leave no model for the next to start from.
+fn epochs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("expected at least 1 epoch (a stage that does not train leaves no model for the next; leave the stage out of --stages instead)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("expected a whole number of epochs: {e}")),
+    }
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
