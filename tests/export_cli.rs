@@ -85,6 +85,49 @@ fn a_recorded_session_exports_to_csv_tables_and_dataset_records() {
     assert!(!records[0].description.is_empty());
 
     hostile_session_paths_stay_inside(dir.path(), &session);
+    unfinished_and_damaged_trials_are_said(dir.path(), &session);
+}
+
+/// A trial still in progress (a live or killed, not yet resumed session) is exported
+/// with what was flushed and said to be unfinished; damage in a gaze file is counted.
+fn unfinished_and_damaged_trials_are_said(dir: &Path, session: &Path) {
+    let meta_path = session.join("session.ron");
+    let original = std::fs::read_to_string(&meta_path).unwrap();
+    let last_complete = original.rfind("state: Complete").unwrap();
+    let mut unfinished = original.clone();
+    unfinished.replace_range(
+        last_complete..last_complete + "state: Complete".len(),
+        "state: InProgress",
+    );
+    std::fs::write(&meta_path, unfinished).unwrap();
+    let gaze = session.join("trials/a/gaze.chunks");
+    let bytes = std::fs::read(&gaze).unwrap();
+    let mut damaged = bytes.clone();
+    let middle = damaged.len() / 2;
+    for b in &mut damaged[middle..middle + 20] {
+        *b ^= 0xa5;
+    }
+    std::fs::write(&gaze, &damaged).unwrap();
+
+    let out = dir.join("unfinished-tables");
+    let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
+        .args(["export", "--format", "csv", "--out"])
+        .args([&out, session])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("2 trial(s)"), "{stdout}");
+    assert!(stdout.contains("/b: still in progress"), "{stdout}");
+    assert!(
+        stdout.contains("/a:") && stdout.contains("skipped as damaged"),
+        "{stdout}"
+    );
+    let folder = out.join(session.file_name().unwrap());
+    assert!(folder.join("b_samples.csv").exists());
+
+    std::fs::write(&meta_path, original).unwrap();
+    std::fs::write(&gaze, bytes).unwrap();
 }
 
 /// A session folder may come from anyone: a trial id that climbs out of the folder is

@@ -67,6 +67,9 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 summary.runs,
                 summary.samples
             );
+            for note in summary.notes {
+                outln!("  note: {note}");
+            }
             for skipped in summary.skipped {
                 outln!("  skipped {skipped}");
             }
@@ -95,6 +98,9 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<()> {
                 summary.trials,
                 summary.samples
             );
+            for note in summary.notes {
+                outln!("  note: {note}");
+            }
             for skipped in summary.skipped {
                 outln!("  skipped {skipped}");
             }

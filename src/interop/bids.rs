@@ -55,6 +55,8 @@ pub struct BidsSummary {
     pub samples: usize,
     /// Trials left out, with the reason.
     pub skipped: Vec<String>,
+    /// Damage skipped in the gaze files of exported runs.
+    pub notes: Vec<String>,
 }
 
 /// Exports sessions (folders) into a BIDS dataset at `out` (created if needed).
@@ -173,13 +175,28 @@ fn export_session(
 
     let mut run = 0;
     for trial in &meta.trials {
+        if trial.state == TrialState::InProgress {
+            summary.skipped.push(format!(
+                "{}: trial {} is still in progress (the session is recording, or was \
+                 interrupted and not yet resumed); `export --format csv` writes what was flushed",
+                dir.display(),
+                trial.id
+            ));
+            continue;
+        }
         if !matches!(trial.state, TrialState::Complete | TrialState::Interrupted) {
             continue;
         }
         let trial_dir = dir.join("trials").join(&trial.id);
         let gaze_path = trial_dir.join(GAZE_FILE);
         let samples = match read_chunks(&gaze_path) {
-            Ok(readout) if !readout.samples.is_empty() => readout.samples,
+            Ok(readout) if !readout.samples.is_empty() => {
+                let name = dir.display().to_string();
+                summary
+                    .notes
+                    .extend(super::trial_notes::trial_notes(&name, trial, &readout));
+                readout.samples
+            }
             Ok(_) => {
                 summary.skipped.push(format!(
                     "{}: trial {} has no gaze samples",

@@ -9,3 +9,4 @@ mod bids_files;
 pub mod localized_narratives;
 pub mod records;
 pub mod tables;
+pub mod trial_notes;

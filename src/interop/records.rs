@@ -54,6 +54,17 @@ pub fn read_session_records(dir: &Path) -> Result<SessionRecords, RecordsExportE
     for trial in meta
         .trials
         .iter()
+        .filter(|t| t.state == TrialState::InProgress)
+    {
+        out.skipped.push(format!(
+            "{session_name}/{}: still in progress (the session is recording, or was interrupted \
+             and not yet resumed): no description or trajectory yet",
+            trial.id
+        ));
+    }
+    for trial in meta
+        .trials
+        .iter()
         .filter(|t| t.state == TrialState::Complete)
     {
         let trial_dir = dir.join("trials").join(&trial.id);

@@ -24,9 +24,13 @@ pub struct TablesSummary {
     pub trials: usize,
     pub samples: usize,
     pub skipped: Vec<String>,
+    /// Damage skipped in gaze files, trials still in progress.
+    pub notes: Vec<String>,
 }
 
-/// Writes the tables of every finished or interrupted trial of the sessions.
+/// Writes the tables of every trial that has begun (finished, interrupted, or still in
+/// progress in a live or unrecovered session: what was flushed), with notes for
+/// damage and unfinished trials.
 pub fn export_tables(sessions: &[PathBuf], out: &Path) -> Result<TablesSummary, TablesError> {
     let file_error = |path: &Path, e: &dyn std::fmt::Display| TablesError::File {
         path: path.to_path_buf(),
@@ -41,11 +45,12 @@ pub fn export_tables(sessions: &[PathBuf], out: &Path) -> Result<TablesSummary, 
             .unwrap_or_default();
         let target = out.join(&name);
         std::fs::create_dir_all(&target).map_err(|e| file_error(&target, &e))?;
-        for trial in meta
-            .trials
-            .iter()
-            .filter(|t| matches!(t.state, TrialState::Complete | TrialState::Interrupted))
-        {
+        for trial in meta.trials.iter().filter(|t| {
+            matches!(
+                t.state,
+                TrialState::Complete | TrialState::Interrupted | TrialState::InProgress
+            )
+        }) {
             let trial_dir = dir.join("trials").join(&trial.id);
             let readout = match read_chunks(&trial_dir.join(GAZE_FILE)) {
                 Ok(readout) => readout,
@@ -54,6 +59,9 @@ pub fn export_tables(sessions: &[PathBuf], out: &Path) -> Result<TablesSummary, 
                     continue;
                 }
             };
+            summary
+                .notes
+                .extend(super::trial_notes::trial_notes(&name, trial, &readout));
             let samples_path = target.join(format!("{}_samples.csv", trial.id));
             crate::gaze::csv::write_samples(&samples_path, &readout.samples)
                 .map_err(|e| file_error(&samples_path, &e))?;
