@@ -72,7 +72,19 @@ fn missing_images_and_broken_lines_are_reported_with_line_numbers() {
     let input = dir.path().join("narratives.jsonl");
     let fixture =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE)).unwrap();
-    std::fs::write(&input, format!("{fixture}{{\"image_id\": 3\n")).unwrap();
+    // Line 3: broken JSON; line 4: the first narrative with an empty caption.
+    let first = fixture.lines().next().unwrap();
+    let empty_caption = first.replacen(
+        "\"caption\": \"In this image there are two cows",
+        "\"caption\": \"  \", \"unused\": \"",
+        1,
+    );
+    assert_ne!(empty_caption, first);
+    std::fs::write(
+        &input,
+        format!("{fixture}{{\"image_id\": 3\n{empty_caption}\n"),
+    )
+    .unwrap();
     let message = import_localized_narratives(&input, &image_dir, &dir.path().join("out"), None)
         .unwrap_err()
         .to_string();
@@ -88,4 +100,5 @@ fn missing_images_and_broken_lines_are_reported_with_line_numbers() {
         message.contains("line 3: not a Localized Narratives record"),
         "{message}"
     );
+    assert!(message.contains("line 4: empty caption"), "{message}");
 }

@@ -118,6 +118,30 @@ fn train_enroll_describe_and_refuse_a_foreign_profile() {
     ]));
     assert!(!generic.trim().is_empty());
 
+    // A damaged profile (a NaN in z_s) is refused naming the file and the value.
+    let z_at = profile.find("z_s: [").unwrap() + "z_s: [".len();
+    let end = z_at + profile[z_at..].find(',').unwrap();
+    let mut damaged = profile.clone();
+    damaged.replace_range(z_at..end, "NaN");
+    std::fs::write(dir.path().join("profiles/damaged.ron"), damaged).unwrap();
+    let refused = scanscribe(&[
+        "describe",
+        "--model",
+        &path("m1"),
+        "--image",
+        &image,
+        "--profile",
+        &path("profiles/damaged.ron"),
+        "--device",
+        "cpu",
+    ]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("damaged.ron") && stderr.contains("z_s[0] is NaN"),
+        "{stderr}"
+    );
+
     let refused = scanscribe(&[
         "describe",
         "--model",

@@ -107,6 +107,13 @@ pub fn import_localized_narratives(
                 continue;
             }
         };
+        if narrative.caption.trim().is_empty() {
+            problems.push((
+                line_number,
+                "empty caption: a record needs the annotator's description".to_owned(),
+            ));
+            continue;
+        }
         let image_id = id_text(&narrative.image_id);
         let Some(image_path) = find_image(images, &image_id) else {
             problems.push((line_number, format!("image {image_id} not found in {} (tried {image_id}.jpg/.jpeg/.png and the 12-digit COCO name)", images.display())));

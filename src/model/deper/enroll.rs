@@ -271,5 +271,13 @@ pub fn load_profile(path: &Path, model: &TrainedModel) -> Result<Profile> {
             ),
         });
     }
+    if let Some((i, v)) = profile.z_s.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(ModelError::Profile {
+            path: path.to_path_buf(),
+            message: format!(
+                "z_s[{i}] is {v}; expected a finite number (the profile is damaged: enroll the subject again)"
+            ),
+        });
+    }
     Ok(profile)
 }
