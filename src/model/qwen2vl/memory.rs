@@ -142,12 +142,23 @@ pub fn free_bytes(device: &Device) -> Option<u64> {
     }
 }
 
-/// An error when the estimate exceeds what `device` has free, naming both and the
-/// flags that lower it.
+/// An error when what a step still has to allocate exceeds what `device` has free,
+/// naming the estimate, the free memory and the flags that lower it. Called with the
+/// weights and image tokens already loaded, so those are not counted twice.
 pub fn check_fits(target: &QwenTarget, batch: usize, device: &Device) -> Result<Stage2Estimate> {
     let estimate = estimate(target, batch)?;
-    if let Some(free) = free_bytes(device)
-        && estimate.total() > free
+    refuse_when_short(target, &estimate, free_bytes(device))?;
+    Ok(estimate)
+}
+
+fn refuse_when_short(
+    target: &QwenTarget,
+    estimate: &Stage2Estimate,
+    free: Option<u64>,
+) -> Result<()> {
+    let still_needed = estimate.layer_inputs.saturating_add(estimate.working_set);
+    if let Some(free) = free
+        && still_needed > free
     {
         let mem = target.memory;
         let advice = if mem.checkpoint_layers {
@@ -159,9 +170,41 @@ pub fn check_fits(target: &QwenTarget, batch: usize, device: &Device) -> Result<
             "drop --no-grad-checkpoint (recompute layers in the backward pass)".to_owned()
         };
         return Err(ModelError::Data(format!(
-            "stage 2 through Qwen2-VL needs an estimated {estimate} but the device has {} free: {advice}",
+            "stage 2 through Qwen2-VL needs an estimated {estimate}, {} of it beyond the loaded weights and image tokens, but the device has {} free: {advice}",
+            gib(still_needed),
             gib(free)
         )));
     }
-    Ok(estimate)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::qwen2vl::Qwen2VlDescriber;
+
+    #[test]
+    fn a_step_that_cannot_fit_is_refused_with_the_estimate_and_the_flag() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/qwen2vl");
+        let describer = Qwen2VlDescriber::load(&dir.join("model"), &Device::Cpu).unwrap();
+        let mut target = QwenTarget::new(describer);
+        target
+            .add_images(&[dir.join("image.png")], &Device::Cpu)
+            .unwrap();
+        let estimate = estimate(&target, 16).unwrap();
+        let message = refuse_when_short(&target, &estimate, Some(1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("--micro-batch (now 8") && message.contains("GiB"),
+            "{message}"
+        );
+        target.memory.checkpoint_layers = false;
+        let message = refuse_when_short(&target, &estimate, Some(1))
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("--no-grad-checkpoint"), "{message}");
+        assert!(refuse_when_short(&target, &estimate, Some(u64::MAX)).is_ok());
+        assert!(refuse_when_short(&target, &estimate, None).is_ok());
+    }
 }
