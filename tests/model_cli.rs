@@ -124,17 +124,20 @@ fn train_enroll_describe_and_refuse_a_foreign_profile() {
     let mut damaged = profile.clone();
     damaged.replace_range(z_at..end, "NaN");
     std::fs::write(dir.path().join("profiles/damaged.ron"), damaged).unwrap();
-    let refused = scanscribe(&[
-        "describe",
-        "--model",
-        &path("m1"),
-        "--image",
-        &image,
-        "--profile",
-        &path("profiles/damaged.ron"),
-        "--device",
-        "cpu",
-    ]);
+    let describe_with = |model: &str, profile: &str| {
+        scanscribe(&[
+            "describe",
+            "--model",
+            &path(model),
+            "--image",
+            &image,
+            "--profile",
+            &path(profile),
+            "--device",
+            "cpu",
+        ])
+    };
+    let refused = describe_with("m1", "profiles/damaged.ron");
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -142,17 +145,7 @@ fn train_enroll_describe_and_refuse_a_foreign_profile() {
         "{stderr}"
     );
 
-    let refused = scanscribe(&[
-        "describe",
-        "--model",
-        &path("m2"),
-        "--image",
-        &image,
-        "--profile",
-        &path("profiles/s09.ron"),
-        "--device",
-        "cpu",
-    ]);
+    let refused = describe_with("m2", "profiles/s09.ron");
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(

@@ -216,6 +216,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn names_in(dir: &Path) -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect()
+    }
+
     #[test]
     fn concurrent_atomic_writes_of_one_file_all_succeed() {
         let dir = tempfile::tempdir().unwrap();
@@ -237,11 +245,7 @@ mod tests {
         let last = std::fs::read_to_string(&path).unwrap();
         assert!(last.starts_with("writer "), "{last}");
         // No temporary is left behind.
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let names = names_in(dir.path());
         assert_eq!(names.len(), 1, "{names:?}");
     }
 
@@ -252,11 +256,7 @@ mod tests {
         let path = dir.path().join("occupied");
         std::fs::create_dir_all(path.join("inner")).unwrap();
         assert!(write_atomically(&path, b"x").is_err());
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name())
-            .collect();
+        let names = names_in(dir.path());
         assert_eq!(names.len(), 1, "{names:?}");
     }
 }
