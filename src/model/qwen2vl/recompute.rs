@@ -16,7 +16,7 @@
 //! Sequences of a micro-batch are right-padded: causal attention means no real token
 //! ever sees a pad, and pads carry no loss, so padding changes nothing.
 
-use candle_core::{D, DType, Tensor};
+use candle_core::{DType, Tensor};
 
 use super::model::Qwen2Vl;
 use super::rope::ImageGrid;
@@ -160,9 +160,7 @@ pub fn micro_batch_loss(
     let weights = Tensor::new(weights.as_slice(), device)?;
     let rows = x.flatten_to(1)?.index_select(&selected, 0)?;
     if !want_grad {
-        let log_probs = candle_nn::ops::log_softmax(&text.head(&rows)?, D::Minus1)?;
-        let picked = log_probs.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?;
-        let loss = (picked * &weights)?.sum_all()?.neg()?.to_scalar::<f32>()?;
+        let (loss, _) = text.head_loss(&rows, &targets, &weights)?;
         return Ok(MicroBatchResult {
             loss: f64::from(loss),
             subj_grad: None,

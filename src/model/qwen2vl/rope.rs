@@ -9,11 +9,15 @@ use candle_core::{D, Device, Result, Tensor};
 
 /// `x · cos + rotate_half(x) · sin`; `cos`/`sin` broadcast against `x` from the right.
 pub fn rotate(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
+    x.broadcast_mul(cos)? + rotate_half(x)?.broadcast_mul(sin)?
+}
+
+/// `[x1, x2] → [−x2, x1]` on the last dimension.
+pub fn rotate_half(x: &Tensor) -> Result<Tensor> {
     let half = x.dim(D::Minus1)? / 2;
     let x1 = x.narrow(D::Minus1, 0, half)?;
     let x2 = x.narrow(D::Minus1, half, half)?;
-    let rotated = Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)?;
-    x.broadcast_mul(cos)? + rotated.broadcast_mul(sin)?
+    Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)
 }
 
 /// Where the image of a sequence sits: the run of `<|image_pad|>` tokens and the

@@ -13,6 +13,7 @@ use candle_core::{D, DType, Module, Result, Tensor};
 use candle_nn::Linear;
 
 use super::{DecoderLayer, RmsNorm, rotate, softmax_last};
+use crate::model::qwen2vl::rope::rotate_half;
 
 // The tests below check each hand-written gradient against candle's autograd.
 
@@ -27,14 +28,6 @@ fn linear_input_grad(linear: &Linear, dy: &Tensor) -> Result<Tensor> {
     let last = shape.len() - 1;
     shape[last] = linear.weight().dim(1)?;
     out.reshape(shape)
-}
-
-/// `rotate_half`: `[x1, x2] → [−x2, x1]` on the last dimension.
-fn rotate_half(x: &Tensor) -> Result<Tensor> {
-    let half = x.dim(D::Minus1)? / 2;
-    let x1 = x.narrow(D::Minus1, 0, half)?;
-    let x2 = x.narrow(D::Minus1, half, half)?;
-    Tensor::cat(&[&x2.neg()?, &x1], D::Minus1)
 }
 
 /// The gradient of `x·cos + rotate_half(x)·sin` (f32): `d·cos − rotate_half(d·sin)`,
@@ -154,6 +147,20 @@ impl DecoderLayer {
 }
 
 impl super::TextModel {
+    /// The weighted cross-entropy of the head at hidden rows `x` `[n, hidden]`,
+    /// `−Σ weightᵢ · log softmax(head(xᵢ))[targetᵢ]`, and the log-probabilities.
+    pub fn head_loss(
+        &self,
+        x: &Tensor,
+        targets: &Tensor,
+        weights: &Tensor,
+    ) -> Result<(f32, Tensor)> {
+        let log_probs = candle_nn::ops::log_softmax(&self.head(x)?, D::Minus1)?;
+        let picked = log_probs.gather(&targets.unsqueeze(1)?, 1)?.squeeze(1)?;
+        let loss = (picked * weights)?.sum_all()?.neg()?.to_scalar::<f32>()?;
+        Ok((loss, log_probs))
+    }
+
     /// The weighted cross-entropy of the head at hidden rows `x` `[n, hidden]`
     /// (`−Σ weightᵢ · log softmax(head(xᵢ))[targetᵢ]`) and its gradient with respect to
     /// `x` (f32), by hand: `(softmax − onehot) · weight` through the vocabulary
@@ -165,12 +172,8 @@ impl super::TextModel {
         weights: &Tensor,
     ) -> Result<(f32, Tensor)> {
         let dtype = x.dtype();
-        let logits = self.head(x)?;
-        let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-        drop(logits);
+        let (loss, log_probs) = self.head_loss(x, targets, weights)?;
         let targets = targets.unsqueeze(1)?;
-        let picked = log_probs.gather(&targets, 1)?.squeeze(1)?;
-        let loss = (picked * weights)?.sum_all()?.neg()?.to_scalar::<f32>()?;
         let weights = weights.unsqueeze(1)?;
         let probs = log_probs.exp()?.broadcast_mul(&weights)?;
         drop(log_probs);
