@@ -299,6 +299,27 @@ fn broken_folders_are_refused_with_messages_naming_the_problem() {
     let err = load_error(dir.path());
     assert!(err.contains("visual.merger.ln_q.weight"), "{err}");
 
+    // A NaN in one weight: refused at load, with the shard, the tensor and the element.
+    let dir = fresh();
+    let shard = dir.path().join("model-00001-of-00002.safetensors");
+    let mut tensors = candle_core::safetensors::load(&shard, &Device::Cpu).unwrap();
+    let weight = &tensors["visual.merger.ln_q.weight"];
+    let mut values: Vec<f32> = weight.to_dtype(DType::F32).unwrap().to_vec1().unwrap();
+    values[3] = f32::NAN;
+    let poisoned = Tensor::new(values, &Device::Cpu)
+        .unwrap()
+        .to_dtype(weight.dtype())
+        .unwrap();
+    tensors.insert("visual.merger.ln_q.weight".into(), poisoned);
+    candle_core::safetensors::save(&tensors, &shard).unwrap();
+    let err = load_error(dir.path());
+    assert!(
+        err.contains("model-00001-of-00002.safetensors")
+            && err.contains("visual.merger.ln_q.weight")
+            && err.contains("NaN or an infinity at element 3"),
+        "{err}"
+    );
+
     // Another architecture.
     let dir = fresh();
     let path = dir.path().join("config.json");

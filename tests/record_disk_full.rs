@@ -1,5 +1,6 @@
 //! `scanscribe record` on a disk that fills up mid-session (a 256 KiB tmpfs): the
-//! recorder stops with a message that names the file and the cause, and everything
+//! recorder stops with a message that names the file and the cause, `session.ron`
+//! records the stop (the session's space reserve is given up for it), and everything
 //! written before stays readable. Needs root for the mount (CI runs as root); elsewhere
 //! the test says it skipped.
 
@@ -88,16 +89,29 @@ fn a_full_disk_stops_the_recording_cleanly_and_keeps_what_was_written() {
         .next()
         .unwrap()
         .path();
-    let (folder, _) = SessionFolder::open(&root).unwrap();
-    let meta = folder.meta();
+    // The stop is recorded (the space reserve was given up for it), not left for
+    // the next open to guess as an interruption.
+    let meta = SessionFolder::read(&root).unwrap();
+    match &meta.status {
+        SessionStatus::Stopped { reason } => {
+            assert!(reason.contains("No space left on device"), "{reason}")
+        }
+        other => panic!("status {other:?}"),
+    }
     assert!(
-        matches!(
-            meta.status,
-            SessionStatus::Stopped { .. } | SessionStatus::Interrupted
-        ),
-        "{:?}",
-        meta.status
+        meta.trials
+            .iter()
+            .all(|t| t.state != TrialState::InProgress),
+        "the trial cut short is marked interrupted: {:?}",
+        meta.trials
     );
+    let leftovers: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial") || n == ".space-reserve" || n == "session.lock")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     assert_eq!(
         meta.trials[0].state,
         TrialState::Complete,

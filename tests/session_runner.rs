@@ -165,7 +165,7 @@ fn a_tracker_lost_mid_trial_is_logged_as_a_gap_and_the_session_goes_on() {
 }
 
 #[test]
-fn an_interrupted_session_resumes_at_the_next_trial() {
+fn an_interrupted_session_resumes_showing_the_interrupted_trial_again() {
     let dir = tempfile::tempdir().unwrap();
     let study = load_study(&study_folder(dir.path(), 3)).unwrap();
     // Simulate a crash: a session that started trial 0 and was never closed.
@@ -220,11 +220,23 @@ fn an_interrupted_session_resumes_at_the_next_trial() {
         .unwrap();
     assert_eq!(
         ran,
-        [1, 2],
-        "the interrupted trial is kept as is, the session goes on"
+        [0, 1, 2],
+        "the interrupted trial is shown again (the default), the session goes on"
     );
     assert_eq!(meta.status, SessionStatus::Complete);
-    assert_eq!(meta.trials[0].state, TrialState::Interrupted);
+    assert_eq!(meta.trials[0].state, TrialState::Complete);
+    let aside = root
+        .join("trials")
+        .join(&meta.trials[0].id)
+        .join("interrupted-1/gaze.chunks");
+    assert_eq!(
+        scanscribe::session::chunks::read_chunks(&aside)
+            .unwrap()
+            .samples
+            .len(),
+        1,
+        "the interrupted showing's sample is kept aside"
+    );
     assert!(
         meta.notes.iter().any(|n| n.contains("resumed at trial")),
         "{:?}",

@@ -13,7 +13,9 @@ use std::time::Duration;
 use crate::cohort::DEMO_SEED;
 use crate::gaze::clock::SessionClock;
 use crate::model::speech::{DecodeOptions, Transcriber};
+use crate::session::SessionFolder;
 use crate::session::analysis::analyze_trial;
+use crate::session::interrupted::InterruptedTrials;
 use crate::session::runner::{DescriptionSource, TrialDescription};
 use crate::session::runner::{Progress, Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
@@ -29,13 +31,15 @@ use crate::study::load_study;
 /// trial gets its gaze samples, fixations (I-VT), attention trajectory and data-quality
 /// report. In a BubbleView study the subject also clicks where it looks, and the
 /// clicks are the fixations (and `clicks.csv`). A killed recording is resumed with
-/// --resume.
+/// --resume: the trial it cut short is shown again (or skipped with --interrupted skip),
+/// and a line says what was kept.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     scanscribe record --study studies/demo.ron --subject s01\n  \
     scanscribe record --study studies/demo.ron --subject s02 --cohort-subject 5 --speed 4 --sessions out/sessions\n  \
     scanscribe record --study studies/demo-bubbleview.ron --subject s03 --speed 8\n  \
-    scanscribe record --study studies/demo.ron --resume sessions/demo/s01_20261122-101500")]
+    scanscribe record --study studies/demo.ron --resume sessions/demo/s01_20261122-101500\n  \
+    scanscribe record --study studies/demo.ron --resume sessions/demo/s01_20261122-101500 --interrupted skip")]
 pub struct RecordArgs {
     /// The study file.
     #[arg(long)]
@@ -69,6 +73,11 @@ pub struct RecordArgs {
     /// Continue an interrupted session (its folder) at its next trial.
     #[arg(long, conflicts_with = "subject")]
     pub resume: Option<PathBuf>,
+    /// With --resume: what to do with a trial the interruption cut short. `show-again`
+    /// presents it again from the start (its earlier samples are kept in
+    /// `trials/<id>/interrupted-<n>/`); `skip` keeps it as interrupted and goes on.
+    #[arg(long, value_enum, default_value = "show-again", requires = "resume")]
+    pub interrupted: InterruptedChoice,
     /// Whisper model folder (Hugging Face layout, see `scanscribe models import-ct2`):
     /// dictations are transcribed between trials into transcript.txt and the
     /// description.
@@ -80,6 +89,13 @@ pub struct RecordArgs {
     pub no_sync: bool,
 }
 
+/// What `--resume` does with an interrupted trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InterruptedChoice {
+    ShowAgain,
+    Skip,
+}
+
 pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.speed > 0.0 && args.speed.is_finite(),
@@ -88,7 +104,14 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
     );
     anyhow::ensure!(args.cohort_subject >= 1, "--cohort-subject counts from 1");
     let study = load_study(&args.study)?;
-    let clock = SessionClock::sped_up(args.speed);
+    let clock = match &args.resume {
+        // A sped-up session goes on after its last recorded time, never below it.
+        Some(dir) => SessionClock::sped_up(args.speed).not_before(
+            SessionFolder::latest_time_us_in(dir)
+                .with_context(|| format!("resuming {}", dir.display()))?,
+        ),
+        None => SessionClock::sped_up(args.speed),
+    };
     let participant = SimulatedParticipant::new(
         &study,
         args.cohort_seed,
@@ -102,6 +125,10 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         sessions_root: args.sessions.clone(),
         sync_to_disk: !args.no_sync,
         clock,
+        interrupted: match args.interrupted {
+            InterruptedChoice::ShowAgain => InterruptedTrials::ShowAgain,
+            InterruptedChoice::Skip => InterruptedTrials::Skip,
+        },
         ..RunnerOptions::default()
     };
     let runner = match (&args.resume, &args.subject) {
@@ -124,6 +151,9 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<()> {
         root.display(),
         participant.cohort_subject_id()
     );
+    for line in runner.resume_lines() {
+        eprintln!("{line}");
+    }
     let bar = ProgressBar::new(pending as u64);
     bar.set_style(ProgressStyle::with_template(
         "{spinner} {msg:24} [{bar:30}] {pos}/{len} trials",

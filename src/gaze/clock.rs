@@ -27,7 +27,10 @@ pub fn system_time_us() -> i64 {
 /// while every timestamp (events and samples alike) keeps real-time spacing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SessionClock {
+    /// The system time at which the sped-up clock started.
     origin_us: i64,
+    /// What the clock read at `origin_us` (the origin itself, unless moved forward).
+    start_us: i64,
     speed: f64,
 }
 
@@ -42,6 +45,7 @@ impl SessionClock {
     pub fn real_time() -> Self {
         Self {
             origin_us: 0,
+            start_us: 0,
             speed: 1.0,
         }
     }
@@ -53,9 +57,28 @@ impl SessionClock {
         } else {
             1.0
         };
+        let origin_us = system_time_us();
         Self {
-            origin_us: system_time_us(),
+            origin_us,
+            start_us: origin_us,
             speed,
+        }
+    }
+
+    /// This clock, moved forward when needed so that it reads later than `floor_us`
+    /// now: a sped-up session that is resumed goes on after its last time instead of
+    /// restarting below it. The real-time clock is the tracker's and is never moved.
+    pub fn not_before(self, floor_us: i64) -> Self {
+        let now = self.now_us();
+        if self.speed == 1.0 || now > floor_us {
+            return self;
+        }
+        Self {
+            start_us: self
+                .start_us
+                .saturating_add(floor_us.saturating_sub(now))
+                .saturating_add(1),
+            ..self
         }
     }
 
@@ -70,7 +93,8 @@ impl SessionClock {
         if self.speed == 1.0 {
             live
         } else {
-            self.origin_us + ((live - self.origin_us) as f64 * self.speed) as i64
+            let elapsed_us = (live.saturating_sub(self.origin_us) as f64 * self.speed) as i64;
+            self.start_us.saturating_add(elapsed_us)
         }
     }
 
@@ -112,5 +136,21 @@ mod tests {
             clock.real_duration(1_000_000),
             std::time::Duration::from_millis(100)
         );
+    }
+
+    #[test]
+    fn a_resumed_sped_up_clock_goes_on_after_the_floor_and_keeps_its_speed() {
+        let clock = SessionClock::sped_up(10.0);
+        let floor = clock.now_us() + 5_000_000;
+        let resumed = clock.not_before(floor);
+        let a = resumed.now_us();
+        assert!(a > floor && a < floor + 1_000_000, "{a} vs {floor}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(resumed.now_us() - a >= 200_000);
+        // Already later than the floor: unchanged.
+        assert_eq!(clock.not_before(0), clock);
+        // The tracker's real-time clock is never moved.
+        let real = SessionClock::real_time();
+        assert_eq!(real.not_before(i64::MAX), real);
     }
 }

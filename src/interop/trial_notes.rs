@@ -69,6 +69,7 @@ mod tests {
             state: TrialState::InProgress,
             started_us: None,
             ended_us: None,
+            skipped: false,
         };
         let readout = ChunkReadout {
             samples: Vec::new(),

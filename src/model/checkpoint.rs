@@ -162,6 +162,17 @@ pub fn read_safetensors(path: &Path, device: &Device) -> Result<HashMap<String, 
     let clock = std::time::Instant::now();
     let bytes = std::fs::read(path).map_err(ModelError::io(path))?;
     let read_s = clock.elapsed().as_secs_f64();
+    let corrupt = |message: String| ModelError::CorruptWeights {
+        path: path.to_path_buf(),
+        message,
+    };
+    if let Some((name, index)) = super::finite_weights::first_non_finite(&bytes).map_err(corrupt)? {
+        return Err(ModelError::NonFiniteWeight {
+            path: path.to_path_buf(),
+            name,
+            index,
+        });
+    }
     let tensors = candle_core::safetensors::load_buffer(&bytes, device).map_err(|e| {
         ModelError::CorruptWeights {
             path: path.to_path_buf(),

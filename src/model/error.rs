@@ -14,6 +14,14 @@ pub enum ModelError {
     MissingFile { path: PathBuf, what: String },
     #[error("{path}: not a valid safetensors file: {message}")]
     CorruptWeights { path: PathBuf, message: String },
+    #[error(
+        "{path}: tensor `{name}` holds a NaN or an infinity at element {index}; the weights are damaged"
+    )]
+    NonFiniteWeight {
+        path: PathBuf,
+        name: String,
+        index: usize,
+    },
     #[error("{path}: tensor `{name}` is missing")]
     MissingTensor { path: PathBuf, name: String },
     #[error(

@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod deper;
 pub mod device;
 pub mod error;
+pub mod finite_weights;
 pub mod generate;
 pub mod image_encoder;
 pub mod images;

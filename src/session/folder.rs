@@ -5,20 +5,25 @@
 //! <sessions root>/<study id>/<subject>_<YYYYMMDD-HHMMSS>/
 //!   session.ron            metadata (atomic rewrite, see `meta`)
 //!   session.lock           present while a recorder has the session open (its pid)
+//!   .space-reserve         zeros given up when the disk fills (see `space_reserve`)
 //!   events.jsonl           presentation events on the gaze clock, one a line
 //!   trials/<trial id>/
 //!     gaze.chunks          raw samples, checksummed chunks (see `chunks`)
 //!     fixations.csv, trajectory.json, quality.json,
 //!     audio.wav, transcript.txt, description.json
+//!     interrupted-<n>/     an interrupted showing's files, when it was shown again
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use super::chunks::{ChunkDamage, read_chunks};
+use super::events::read_events;
+use super::interrupted::{InterruptedTrials, set_aside};
 use super::meta::{
     FORMAT_VERSION, MetaError, SessionMeta, SessionStatus, TrialEntry, TrialState, read_meta,
     write_meta,
 };
+use super::space_reserve;
 use crate::gaze::DeviceInfo;
 use crate::gaze::quality::ValidationReport;
 use crate::study::LoadedStudy;
@@ -121,6 +126,7 @@ impl SessionFolder {
                     state: TrialState::Pending,
                     started_us: None,
                     ended_us: None,
+                    skipped: false,
                 }
             })
             .collect();
@@ -149,6 +155,7 @@ impl SessionFolder {
         };
         folder.take_lock()?;
         folder.save()?;
+        space_reserve::hold(&folder.root, folder.meta_bytes());
         Ok(folder)
     }
 
@@ -200,6 +207,8 @@ impl SessionFolder {
                 report.interrupted_trials.push((id, kept, damage));
             }
             let _ = std::fs::remove_file(root.join(LOCK_FILE));
+            // The crashed recorder's reserve frees room for this rewrite on a full disk.
+            space_reserve::release(root);
             folder.save()?;
         }
         Ok((folder, report))
@@ -218,20 +227,106 @@ impl SessionFolder {
     }
 
     /// Takes the session up again after an interruption or a stop: the lock is taken,
-    /// the status is `Recording`, and recording continues at the next pending trial.
-    pub fn resume(&mut self, now_us: i64) -> Result<Option<usize>, SessionError> {
+    /// interrupted trials are set to be shown again or skipped (`interrupted`), the
+    /// status is `Recording`, and recording continues at the next pending trial. The
+    /// lines returned say what was done with each interrupted trial and where the
+    /// session goes on, for the experimenter (they are in the metadata's notes too).
+    pub fn resume(
+        &mut self,
+        now_us: i64,
+        interrupted: InterruptedTrials,
+    ) -> Result<Vec<String>, SessionError> {
         self.take_lock()?;
+        let mut said = Vec::new();
+        for index in 0..self.meta.trials.len() {
+            let trial = &self.meta.trials[index];
+            if trial.state != TrialState::Interrupted || trial.skipped {
+                continue;
+            }
+            let id = trial.id.clone();
+            let dir = self.trial_dir(&id);
+            let kept = read_chunks(&dir.join(GAZE_FILE)).map_or(0, |r| r.samples.len());
+            let line = match interrupted {
+                InterruptedTrials::ShowAgain => {
+                    let aside = set_aside(&dir).map_err(|source| SessionError::Io {
+                        path: dir.clone(),
+                        source,
+                    })?;
+                    let trial = &mut self.meta.trials[index];
+                    trial.state = TrialState::Pending;
+                    trial.started_us = None;
+                    trial.ended_us = None;
+                    match aside {
+                        Some(aside) => format!(
+                            "trial {id} was interrupted: it is shown again; the {kept} samples \
+                             of its interrupted showing are kept in trials/{id}/{aside}/"
+                        ),
+                        None => {
+                            format!("trial {id} was interrupted before any data: it is shown again")
+                        }
+                    }
+                }
+                InterruptedTrials::Skip => {
+                    self.meta.trials[index].skipped = true;
+                    format!(
+                        "trial {id} was interrupted: it is skipped as asked; its {kept} samples \
+                         are kept and exported as an interrupted trial"
+                    )
+                }
+            };
+            self.meta.notes.push(line.clone());
+            said.push(line);
+        }
         self.meta.status = SessionStatus::Recording;
         let next = self.meta.next_trial();
-        self.meta.notes.push(match next {
+        let line = match next {
             Some(i) => format!(
-                "resumed at trial {} (clock {now_us} us)",
-                self.meta.trials[i].id
+                "resumed at trial {} ({} of {}; clock {now_us} us)",
+                self.meta.trials[i].id,
+                i + 1,
+                self.meta.trials.len()
             ),
             None => format!("resumed with no trial left (clock {now_us} us)"),
-        });
+        };
+        self.meta.notes.push(line.clone());
+        said.push(line);
         self.save()?;
-        Ok(next)
+        space_reserve::hold(&self.root, self.meta_bytes());
+        Ok(said)
+    }
+
+    /// The latest time on a session's clock, µs: its start, every trial's start and
+    /// end, every event, and the samples of trials that never finished (a finished
+    /// trial's samples end before its end time). A resume must not go back behind it.
+    pub fn latest_time_us_in(root: &Path) -> Result<i64, SessionError> {
+        let folder = Self {
+            root: root.to_path_buf(),
+            meta: Self::read(root)?,
+            holds_lock: false,
+        };
+        Ok(folder.latest_time_us())
+    }
+
+    /// [`Self::latest_time_us_in`] of this open session.
+    pub fn latest_time_us(&self) -> i64 {
+        let mut latest = self.meta.started_us;
+        for trial in &self.meta.trials {
+            latest = latest.max(trial.started_us.unwrap_or(i64::MIN));
+            latest = latest.max(trial.ended_us.unwrap_or(i64::MIN));
+            if matches!(
+                trial.state,
+                TrialState::InProgress | TrialState::Interrupted
+            ) && let Ok(readout) = read_chunks(&self.trial_dir(&trial.id).join(GAZE_FILE))
+            {
+                let last = readout.samples.iter().map(|s| s.system_time_us).max();
+                latest = latest.max(last.unwrap_or(i64::MIN));
+            }
+        }
+        if let Ok(readout) = read_events(&self.root.join(EVENTS_FILE)) {
+            let last = readout.events.iter().map(|e| e.time_us).max();
+            latest = latest.max(last.unwrap_or(i64::MIN));
+        }
+        latest
     }
 
     pub fn root(&self) -> &Path {
@@ -282,16 +377,40 @@ impl SessionFolder {
         self.save()
     }
 
-    /// Ends the session with `status` and releases the lock.
+    /// Ends the session with `status` and releases the lock. A trial still in progress
+    /// (a stop on an error) is marked interrupted, for the next resume to decide. When
+    /// the disk is full, the space reserve is given up so that the status is written.
     pub fn close(mut self, status: SessionStatus) -> Result<SessionMeta, SessionError> {
         self.meta.status = status;
-        self.save()?;
+        for trial in &mut self.meta.trials {
+            if trial.state == TrialState::InProgress {
+                trial.state = TrialState::Interrupted;
+                trial.ended_us = None;
+            }
+        }
+        let saved = self.save().or_else(|_| {
+            space_reserve::release(&self.root);
+            self.save()
+        });
+        space_reserve::release(&self.root);
+        saved?;
         self.release_lock();
         Ok(self.meta.clone())
     }
 
+    /// Gives up the space reserve (see [`space_reserve`]) so the writes that record
+    /// a failure can still be made on a full disk.
+    pub fn release_space_reserve(&self) {
+        space_reserve::release(&self.root);
+    }
+
     fn save(&self) -> Result<(), SessionError> {
         Ok(write_meta(&self.root.join(META_FILE), &self.meta)?)
+    }
+
+    /// The size of the metadata as last written (for the space reserve).
+    fn meta_bytes(&self) -> usize {
+        std::fs::metadata(self.root.join(META_FILE)).map_or(0, |m| m.len() as usize)
     }
 
     fn take_lock(&mut self) -> Result<(), SessionError> {

@@ -46,6 +46,9 @@ pub struct TrialEntry {
     pub started_us: Option<i64>,
     #[serde(default)]
     pub ended_us: Option<i64>,
+    /// An interrupted trial the experimenter chose not to show again at a resume.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 /// Everything `session.ron` holds.

@@ -251,7 +251,18 @@ pub fn load_folder(dir: &Path, device: &Device) -> Result<LoadedWhisper, SpeechE
         path: weights_path.clone(),
         message: e.to_string(),
     };
-    let raw = candle_core::safetensors::load(&weights_path, device).map_err(weights_error)?;
+    // The checked reader refuses NaN or infinite weights, naming the tensor.
+    let raw = crate::model::checkpoint::read_safetensors(&weights_path, device).map_err(|e| {
+        SpeechError::Weights {
+            path: weights_path.clone(),
+            message: match e {
+                crate::model::ModelError::NonFiniteWeight { name, index, .. } => format!(
+                    "tensor `{name}` holds a NaN or an infinity at element {index}; the weights are damaged"
+                ),
+                other => other.to_string(),
+            },
+        }
+    })?;
     let mut tensors = HashMap::with_capacity(raw.len());
     for (name, tensor) in raw {
         let tensor = tensor.to_dtype(DType::F32).map_err(weights_error)?;

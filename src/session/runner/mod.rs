@@ -23,6 +23,7 @@ use std::time::Duration;
 use super::bubbles::BubbleClick;
 use super::events::{Event, EventKind, EventLog, EventsError};
 use super::folder::{EVENTS_FILE, SessionError, SessionFolder};
+use super::interrupted::InterruptedTrials;
 use super::meta::{SessionMeta, SessionStatus};
 use super::recorder::{DEFAULT_FLUSH_INTERVAL_US, TrialRecorder};
 use crate::audio::AudioError;
@@ -44,6 +45,8 @@ pub struct RunnerOptions {
     /// The session's clock: real time, or sped up for pilots with simulated subjects
     /// (who must share the same clock).
     pub clock: SessionClock,
+    /// What a resume does with interrupted trials.
+    pub interrupted: InterruptedTrials,
 }
 
 impl Default for RunnerOptions {
@@ -54,6 +57,7 @@ impl Default for RunnerOptions {
             poll_interval: Duration::from_millis(5),
             sync_to_disk: true,
             clock: SessionClock::real_time(),
+            interrupted: InterruptedTrials::default(),
         }
     }
 }
@@ -114,6 +118,7 @@ pub struct Runner<'a> {
     options: RunnerOptions,
     pending_samples: Vec<GazeSample>,
     notifications: Vec<Notification>,
+    resume_lines: Vec<String>,
 }
 
 impl std::fmt::Debug for Runner<'_> {
@@ -154,10 +159,31 @@ impl<'a> Runner<'a> {
         options: RunnerOptions,
     ) -> Result<Self, RunError> {
         let (mut folder, _report) = SessionFolder::open(session_dir)?;
-        folder.resume(options.clock.now_us())?;
+        let now_us = options.clock.now_us();
+        let latest_us = folder.latest_time_us();
+        let mut said = Vec::new();
+        if now_us <= latest_us {
+            // A sped-up clock is continued by the caller (`SessionClock::not_before`);
+            // the system clock itself goes back only when the computer restarted.
+            let line = format!(
+                "the clock reads {:.3} s earlier than the session's last time (the computer \
+                 restarted?): times after this resume are not comparable with earlier ones",
+                (latest_us - now_us) as f64 / 1e6
+            );
+            folder.note(line.clone())?;
+            said.push(line);
+        }
+        said.extend(folder.resume(now_us, options.interrupted)?);
         let mut runner = Self::with_folder(study, folder, source, options)?;
+        runner.resume_lines = said;
         runner.log(None, EventKind::SessionResume)?;
         Ok(runner)
+    }
+
+    /// What the resume did (interrupted trials shown again or skipped, where the
+    /// session goes on), for the experimenter; empty for a new session.
+    pub fn resume_lines(&self) -> &[String] {
+        &self.resume_lines
     }
 
     fn with_folder(
@@ -176,6 +202,7 @@ impl<'a> Runner<'a> {
             options,
             pending_samples: Vec::new(),
             notifications: Vec::new(),
+            resume_lines: Vec::new(),
         })
     }
 
@@ -205,6 +232,8 @@ impl<'a> Runner<'a> {
             }
             Err(error) => {
                 let _ = self.source.stop();
+                // On a full disk, the reserve's space lets the stop be recorded.
+                self.folder.release_space_reserve();
                 let reason = error.to_string();
                 let _ = self.log(
                     None,

@@ -13,7 +13,7 @@ use crate::gaze::quality::ValidationReport;
 use crate::gaze::tobii::TobiiTracker;
 use crate::gaze::{GazeSource, MouseSource, PointerFeed};
 use crate::session::analysis::analyze_trial;
-use crate::session::runner::{Runner, RunnerOptions};
+use crate::session::runner::{Progress, Runner, RunnerOptions};
 use crate::session::simulated_subject::SimulatedParticipant;
 use crate::study::LoadedStudy;
 
@@ -204,6 +204,9 @@ fn run_session(
             .map(|t| t.id.clone())
             .collect(),
     });
+    for line in runner.resume_lines() {
+        reporter.send(FromSession::Progress(Progress::Notice(line.clone())));
+    }
     let simulated = participant.as_ref().map(|p| p.subject(study, None));
     let mut subject = AppSubject::new(
         study,
