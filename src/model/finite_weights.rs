@@ -5,6 +5,7 @@
 //! It reads the exponent bits only (all ones means NaN or infinity), a few hundred
 //! megabytes per second per core even in the dev build, so it runs on every load.
 
+use candle_core::{DType, Device, Tensor};
 use safetensors::{Dtype, SafeTensors};
 
 /// The first non-finite value of a safetensors buffer: the tensor's name and the
@@ -17,6 +18,9 @@ pub fn first_non_finite(bytes: &[u8]) -> Result<Option<(String, usize)>, String>
     for name in names {
         let view = file.tensor(&name).map_err(|e| e.to_string())?;
         let data = view.data();
+        if !may_hold_non_finite(data, view.dtype()) {
+            continue;
+        }
         let found = match view.dtype() {
             Dtype::F64 => first_with_exponent::<8>(data, 0x7FF0_0000_0000_0000),
             Dtype::F32 => first_with_exponent::<4>(data, 0x7F80_0000),
@@ -29,6 +33,39 @@ pub fn first_non_finite(bytes: &[u8]) -> Result<Option<(String, usize)>, String>
         }
     }
     Ok(None)
+}
+
+/// A fast screen through candle's optimized sums (a NaN or an infinity makes the sum
+/// non-finite), so the byte scan below runs only on suspects: the scan itself is slow
+/// where this crate is built without optimization. A sum may overflow with no bad
+/// element (a false alarm the scan then clears), never the reverse.
+fn may_hold_non_finite(data: &[u8], dtype: Dtype) -> bool {
+    let sum_is_finite = |bytes: &[u8], dtype: DType| -> bool {
+        let count = bytes.len() / dtype.size_in_bytes();
+        let bytes = &bytes[..count * dtype.size_in_bytes()];
+        Tensor::from_raw_buffer(bytes, dtype, &[count], &Device::Cpu)
+            .and_then(|t| t.sum_all())
+            .and_then(|t| t.to_dtype(DType::F64))
+            .and_then(|t| t.to_scalar::<f64>())
+            .is_ok_and(f64::is_finite)
+    };
+    match dtype {
+        Dtype::F64 => !sum_is_finite(data, DType::F64),
+        Dtype::F32 => !sum_is_finite(data, DType::F32),
+        // Two bf16 read as one little-endian f32: the f32's sign and exponent are the
+        // second bf16's, so the f32s from byte 0 screen the odd elements and those
+        // from byte 2 the even ones from the third; the first two and the last two
+        // elements are read exactly.
+        Dtype::BF16 => {
+            let head = &data[..data.len().min(4)];
+            let tail = &data[data.len().saturating_sub(4)..];
+            !sum_is_finite(data, DType::F32)
+                || !sum_is_finite(data.get(2..).unwrap_or_default(), DType::F32)
+                || first_with_exponent::<2>(head, 0x7F80).is_some()
+                || first_with_exponent::<2>(tail, 0x7F80).is_some()
+        }
+        _ => true,
+    }
 }
 
 /// The index of the first little-endian `N`-byte value whose `exponent_mask` bits are
@@ -96,6 +133,23 @@ mod tests {
                 let ok = Tensor::zeros(4, dtype, &device).unwrap();
                 let found = first_non_finite(&file_of(&[("a.ok", ok), ("b.bad", t)])).unwrap();
                 assert_eq!(found, Some(("b.bad".to_owned(), at)), "{dtype:?} {bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_nan_at_any_position_of_short_bf16_tensors_is_found() {
+        let device = Device::Cpu;
+        for len in 1..=9 {
+            for at in 0..len {
+                let mut values = vec![1.5_f32; len];
+                values[at] = f32::NAN;
+                let t = Tensor::new(values.as_slice(), &device)
+                    .unwrap()
+                    .to_dtype(candle_core::DType::BF16)
+                    .unwrap();
+                let found = first_non_finite(&file_of(&[("t", t)])).unwrap();
+                assert_eq!(found, Some(("t".to_owned(), at)), "{len} {at}");
             }
         }
     }
