@@ -195,6 +195,46 @@ fn hostile_session_paths_stay_inside(dir: &Path, session: &Path) {
         .filter(|p| p.file_name().is_some_and(|n| n == "secret.txt"))
         .collect();
     assert!(copied.is_empty(), "{copied:?}");
+
+    // A real image, but outside the session and the study's image folder: neither the
+    // BIDS stimuli nor the dataset records take it, and the export says why.
+    let private = dir.join("private");
+    std::fs::create_dir_all(&private).unwrap();
+    let secret_png = private.join("secret.png");
+    image::RgbImage::from_pixel(8, 8, image::Rgb([1, 2, 3]))
+        .save(&secret_png)
+        .unwrap();
+    std::fs::write(
+        &meta_path,
+        original.replace(
+            &image_line,
+            &format!("image: {:?}", secret_png.display().to_string()),
+        ),
+    )
+    .unwrap();
+    for format in ["bids", "records"] {
+        let out = dir.join(format!("hostile-png-{format}"));
+        let output = Command::new(env!("CARGO_BIN_EXE_scanscribe"))
+            .args(["export", "--format", format, "--out"])
+            .args([&out, session])
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "{format}: {said}");
+        assert!(
+            said.contains("outside the session folder and the study's image folder"),
+            "{format}: {said}"
+        );
+        let copied: Vec<_> = walk(&out)
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains("secret"))
+            .collect();
+        assert!(copied.is_empty(), "{format}: {copied:?}");
+    }
     std::fs::write(&meta_path, original).unwrap();
 }
 

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::bids_files::{FileError, cell, io_error, label, write_json, write_tsv, write_tsv_gz};
+use super::stimulus::StimulusFolders;
 use crate::gaze::{EyeSample, GazeSample};
 use crate::session::chunks::read_chunks;
 use crate::session::events::{Event, EventKind, read_events};
@@ -173,6 +174,7 @@ fn export_session(
         Vec::new()
     };
 
+    let stimulus_folders = StimulusFolders::of_session(dir, meta);
     let mut run = 0;
     for trial in &meta.trials {
         if trial.state == TrialState::InProgress {
@@ -219,19 +221,18 @@ fn export_session(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| format!("{}.png", trial.id));
         let stimulus = out.join("stimuli").join(&image_name);
-        // session.ron may come from anyone: only a readable image is copied, never
-        // whatever file its path names.
-        let source_image = Path::new(&trial.image);
-        if !stimulus.exists() && source_image.exists() {
-            if image::image_dimensions(source_image).is_ok() {
-                std::fs::copy(source_image, &stimulus).map_err(io_error(&stimulus))?;
-            } else {
-                summary.skipped.push(format!(
-                    "{}: trial {}: the stimulus {} is not an image; not copied",
-                    dir.display(),
-                    trial.id,
-                    source_image.display()
-                ));
+        // session.ron may come from anyone: only an image inside the session or the
+        // study's image folder is copied, never whatever file its path names.
+        if !stimulus.exists() {
+            match stimulus_folders.check(&trial.image) {
+                Ok(source_image) => {
+                    std::fs::copy(&source_image, &stimulus).map_err(io_error(&stimulus))?;
+                }
+                Err(why) => {
+                    summary
+                        .skipped
+                        .push(format!("{}: trial {}: {why}", dir.display(), trial.id))
+                }
             }
         }
         let trial_events: Vec<&Event> = events

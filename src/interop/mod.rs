@@ -8,5 +8,6 @@ mod bids_events;
 mod bids_files;
 pub mod localized_narratives;
 pub mod records;
+pub mod stimulus;
 pub mod tables;
 pub mod trial_notes;

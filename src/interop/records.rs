@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::stimulus::StimulusFolders;
 use crate::dataset::{DatasetRecord, Split, TrajectoryStep, write_records};
 use crate::session::folder::{SessionError, SessionFolder};
 use crate::session::meta::TrialState;
@@ -120,8 +121,22 @@ pub fn export_records(
     for dir in sessions {
         let session = read_session_records(dir)?;
         summary.skipped.extend(session.skipped);
+        let stimulus_folders =
+            StimulusFolders::of_session(dir, &crate::session::SessionFolder::read(dir)?);
         for mut record in session.records {
-            let source_image = PathBuf::from(&record.image);
+            // session.ron may come from anyone: a record whose image lies outside the
+            // session and the study's image folder (or is no image) is left out.
+            let source_image = match stimulus_folders.check(&record.image) {
+                Ok(image) => image,
+                Err(why) => {
+                    summary.skipped.push(format!(
+                        "{}: trial {}: {why}; the record is left out",
+                        dir.display(),
+                        record.trial.as_deref().unwrap_or("?")
+                    ));
+                    continue;
+                }
+            };
             let name = format!(
                 "{}-{}",
                 session.study_id,
