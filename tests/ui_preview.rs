@@ -226,6 +226,23 @@ fn an_unseen_cohort_subject_is_enrolled_previewed_and_rates_blind() {
     };
     let described = preview(&harness).described.as_ref().unwrap();
     assert_eq!(personalized.text, described.personalized);
+
+    // The experimenter reveals which is which; the next image is rated blind again.
+    harness
+        .get_by_label("Reveal which is which (experimenter)")
+        .click();
+    harness.step();
+    assert!(preview(&harness).reveal);
+    let first = preview(&harness).candidate_images()[0].clone();
+    harness
+        .get_by_label(&first.file_name().unwrap().to_string_lossy())
+        .click();
+    harness.step();
+    assert!(preview(&harness).describing);
+    step_until(&mut harness, "described again", |app| {
+        !app.state().preview.describing
+    });
+    assert!(!preview(&harness).reveal, "the new pair is blind");
 }
 
 #[test]
@@ -289,7 +306,7 @@ fn a_recorded_session_enrolls_and_keeps_its_ratings() {
     harness
         .get_by_label("Reveal which is which (experimenter)")
         .click();
-    harness.run();
+    harness.step();
     harness.get_by_label(&format!("Description A ({kind})"));
 
     // The profile is saved in the session, and loaded back without enrolling.

@@ -284,6 +284,9 @@ pub fn receive_events(state: &mut PreviewState, ctx: &egui::Context) {
                             }
                             Err(message) => state.errors.push(message.clone()),
                         }
+                        // A new pair is rated blind: the experimenter's reveal is
+                        // undone for it.
+                        state.reveal = false;
                         state.described = Some(described);
                     }
                     Err(message) => state.errors.push(message),

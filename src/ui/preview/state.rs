@@ -88,7 +88,7 @@ pub const DEFAULT_SHOTS: usize = 5;
 
 impl PreviewState {
     /// Takes in new support trials: the first [`DEFAULT_SHOTS`] chosen, the profile
-    /// and descriptions of the previous subject dropped.
+    /// and descriptions of the previous subject dropped, the reveal switch off.
     pub fn set_support(&mut self, support: LoadedSupport) {
         self.chosen = (0..support.trials.records.len())
             .map(|i| i < DEFAULT_SHOTS)
@@ -105,6 +105,8 @@ impl PreviewState {
         self.profile_loaded_from = None;
         self.described = None;
         self.drafts = Default::default();
+        // The next subject rates blind.
+        self.reveal = false;
     }
 
     /// Indices of the chosen support trials.
