@@ -498,6 +498,18 @@ fn process_is_running(_pid: u32) -> bool {
 
 /// `YYYYMMDD-HHMMSS` in UTC for a Unix time.
 fn timestamp_label(unix_s: i64) -> String {
+    let (year, month, day, hour, minute, second) = utc_civil(unix_s);
+    format!("{year:04}{month:02}{day:02}-{hour:02}{minute:02}{second:02}")
+}
+
+/// `YYYY-MM-DD HH:MM UTC` for a Unix time, for people (e.g. when a session began).
+pub fn utc_date_time(unix_s: i64) -> String {
+    let (year, month, day, hour, minute, _) = utc_civil(unix_s);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
+/// Year, month, day, hour, minute, second in UTC of a Unix time.
+fn utc_civil(unix_s: i64) -> (i64, i64, i64, i64, i64, i64) {
     let days = unix_s.div_euclid(86_400);
     let seconds = unix_s.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -510,11 +522,13 @@ fn timestamp_label(unix_s: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+    (
+        year,
+        month,
+        day,
         seconds / 3600,
         seconds % 3600 / 60,
-        seconds % 60
+        seconds % 60,
     )
 }
 
@@ -537,6 +551,7 @@ mod tests {
         assert_eq!(timestamp_label(0), "19700101-000000");
         assert_eq!(timestamp_label(1_795_310_096), "20261122-011456");
         assert_eq!(timestamp_label(951_825_600), "20000229-120000");
+        assert_eq!(utc_date_time(1_795_310_096), "2026-11-22 01:14 UTC");
     }
 }
 

@@ -26,6 +26,8 @@ pub struct ProbeReport {
 pub struct ResumableSession {
     pub folder: PathBuf,
     pub subject: String,
+    /// When the session began (`YYYY-MM-DD HH:MM UTC`), to tell a subject's sessions apart.
+    pub started: String,
     pub status: String,
     pub completed_trials: usize,
     pub total_trials: usize,
@@ -82,6 +84,7 @@ pub fn resumable_sessions(study_folder: &Path) -> Vec<ResumableSession> {
                 ResumableSession {
                     folder,
                     subject: meta.subject.clone(),
+                    started: crate::session::folder::utc_date_time(meta.created_unix_s),
                     status,
                     completed_trials,
                     total_trials: meta.trials.len(),
@@ -140,4 +143,73 @@ pub fn spawn_mic_test(
         })
         .map_err(|e| format!("cannot start the microphone test: {e}"))?;
     Ok((MicTest { stop }, receiver))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::meta::write_meta;
+    use crate::session::{SessionMeta, TrialEntry};
+    use crate::study::ScreenGeometry;
+
+    fn session(study_folder: &Path, name: &str, created_unix_s: i64, status: SessionStatus) {
+        let folder = study_folder.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let trial = |id: &str, state| TrialEntry {
+            id: id.into(),
+            image: "a.png".into(),
+            state,
+            started_us: None,
+            ended_us: None,
+            skipped: false,
+        };
+        let meta = SessionMeta {
+            format_version: 1,
+            study_id: "demo".into(),
+            study_path: "demo.ron".into(),
+            study_hash: "0".into(),
+            subject: "s01".into(),
+            created_unix_s,
+            started_us: 0,
+            gaze_source: Default::default(),
+            gaze_frequency_hz: 60.0,
+            screen: ScreenGeometry {
+                resolution_px: (1920, 1080),
+                size_mm: (531.0, 299.0),
+                viewing_distance_mm: 650.0,
+            },
+            attention: Default::default(),
+            calibration: None,
+            calibration_count: 0,
+            status,
+            trials: vec![
+                trial("t1", TrialState::Complete),
+                trial("t2", TrialState::Pending),
+            ],
+            notes: Vec::new(),
+        };
+        write_meta(&folder.join("session.ron"), &meta).unwrap();
+    }
+
+    #[test]
+    fn two_unfinished_sessions_of_one_subject_are_told_apart_by_when_they_began() {
+        let dir = tempfile::tempdir().unwrap();
+        session(
+            dir.path(),
+            "s01_a",
+            1_795_310_096,
+            SessionStatus::Interrupted,
+        );
+        session(
+            dir.path(),
+            "s01_b",
+            1_795_400_000,
+            SessionStatus::Interrupted,
+        );
+        session(dir.path(), "s01_c", 1_795_500_000, SessionStatus::Complete);
+        let found = resumable_sessions(dir.path());
+        let started: Vec<&str> = found.iter().map(|s| s.started.as_str()).collect();
+        assert_eq!(started, ["2026-11-23 02:13 UTC", "2026-11-22 01:14 UTC"]);
+        assert_eq!(found[0].completed_trials, 1);
+    }
 }

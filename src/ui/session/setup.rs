@@ -226,12 +226,13 @@ fn resume_ui(ui: &mut egui::Ui, state: &SessionState, commands: &mut CommandQueu
     }
     ui.heading("Unfinished sessions");
     egui::Grid::new("resumable_sessions")
-        .num_columns(4)
+        .num_columns(5)
         .spacing([16.0, 6.0])
         .striped(true)
         .show(ui, |ui| {
             for session in &report.resumable {
                 ui.monospace(&session.subject);
+                ui.label(format!("began {}", session.started));
                 ui.label(format!(
                     "{} of {} trials",
                     session.completed_trials, session.total_trials
