@@ -298,9 +298,14 @@ fn apply(ctx: &egui::Context, running: &mut RunningSession, message: FromSession
                 TargetPhase::Validation => running.validation = Some(*outcome),
             }
         }
-        FromSession::Started { folder, trial_ids } => {
+        FromSession::Started {
+            folder,
+            trial_ids,
+            completed_trials,
+        } => {
             running.folder = Some(folder);
             running.trial_ids = trial_ids;
+            running.completed_trials = completed_trials;
             running.stage = Stage::Recording;
         }
         FromSession::Progress(progress) => running.apply_progress(progress),

@@ -161,6 +161,8 @@ pub enum FromSession {
     Started {
         folder: PathBuf,
         trial_ids: Vec<String>,
+        /// Trials already complete (a resumed session's earlier ones).
+        completed_trials: usize,
     },
     Progress(Progress),
     /// The simulated subject clicked on this trial's BubbleView stimulus.

@@ -203,6 +203,13 @@ fn run_session(
             .iter()
             .map(|t| t.id.clone())
             .collect(),
+        completed_trials: runner
+            .folder()
+            .meta()
+            .trials
+            .iter()
+            .filter(|t| t.state == crate::session::TrialState::Complete)
+            .count(),
     });
     for line in runner.resume_lines() {
         reporter.send(FromSession::Progress(Progress::Notice(line.clone())));
