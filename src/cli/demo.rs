@@ -7,13 +7,15 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use crate::eval::grounding::{self, object_labels};
+use crate::metrics::repetition::share_repeating_trigram;
 use crate::metrics::wordnet::{DEFAULT_WORDNET_DIR, Lexicon};
 use crate::model::deper::data::Trials;
 use crate::model::deper::demo_model::{
-    DemoProgress, DemoSpec, default_demo_dir, ensure_demo_model,
+    DemoModel, DemoProgress, DemoSpec, default_demo_dir, ensure_demo_model,
 };
 use crate::model::deper::enroll::TrainedModel;
-use crate::model::deper::personalization::{describe_unseen, score};
+use crate::model::deper::personalization::{QueryDescriptions, describe_unseen, score};
 use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 
 /// Simulate a study, train (cached), enroll unseen subjects, compare descriptions
@@ -26,7 +28,10 @@ use crate::model::{DeviceChoice, GenerateOptions, pick_device};
 /// describes its other images generically and personalized, prints a few side by
 /// side with what the subject said, and scores both against the subject's words
 /// (corpus BLEU-4; OSS, the order of mentioned objects, when WordNet is installed:
-/// Debian package wordnet-base).
+/// Debian package wordnet-base), then what the descriptions name against what is in
+/// the pictures: the share of named objects that are not there (hallucinated), the
+/// share of the subject's own objects named, their order (Kendall τ), and the share
+/// of descriptions that repeat three words.
 ///
 /// Examples:
 ///   scanscribe demo
@@ -157,5 +162,50 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         scores.bleu4_personalized,
         oss(scores.oss_personalized)
     );
+    print_grounding(&queries, &demo, lexicon.as_ref())?;
+    Ok(())
+}
+
+/// What the descriptions name against what is in the pictures: hallucinated objects,
+/// objects the subject named, their order, and looping, with the subjects' own rates.
+fn print_grounding(
+    queries: &[QueryDescriptions],
+    demo: &DemoModel,
+    lexicon: Option<&Lexicon>,
+) -> anyhow::Result<()> {
+    let labels = object_labels(&demo.records, &demo.data)?;
+    let empty = Lexicon::empty();
+    let scorer = grounding::scorer(&labels, lexicon.unwrap_or(&empty));
+    if scorer.is_empty() {
+        return Ok(());
+    }
+    let triples = |text: fn(&QueryDescriptions) -> &str| -> Vec<(&str, &str, &str)> {
+        queries
+            .iter()
+            .map(|q| (q.image.as_str(), text(q), q.said.as_str()))
+            .collect()
+    };
+    let cell = |v: Option<f64>| v.map_or_else(|| "  —  ".into(), |v| format!("{v:.3}"));
+    outln!("\nwhat they name (objects in the pictures; Rep3: repeats three words):");
+    outln!("                hallucinated  subject's objects  order τ   Rep3");
+    type Text = fn(&QueryDescriptions) -> &str;
+    let rows: [(&str, Text); 3] = [
+        ("generic", |q| &q.generic),
+        ("personalized", |q| &q.personalized),
+        ("subject", |q| &q.said),
+    ];
+    for (name, text) in rows {
+        let scores = scorer.score(&triples(text));
+        let (recall, tau) = if name == "subject" {
+            ("(all)".to_owned(), "(1)".to_owned())
+        } else {
+            (cell(scores.recall), cell(scores.order_tau))
+        };
+        outln!(
+            "  {name:<13} {:>12}  {recall:>17}  {tau:>7}  {:.3}",
+            cell(scores.hallucination),
+            share_repeating_trigram(queries.iter().map(text))
+        );
+    }
     Ok(())
 }

@@ -312,6 +312,13 @@ impl Cohort {
             split: Some(self.split_of(trial.subject, trial.scene)),
             session: Some(format!("sim-{}", self.subjects[trial.subject].id)),
             trial: Some(stem),
+            objects: Some(
+                self.scenes[trial.scene]
+                    .objects
+                    .iter()
+                    .map(|o| format!("{} {}", o.colour.name(), o.shape.name()))
+                    .collect(),
+            ),
         }
     }
 }

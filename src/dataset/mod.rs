@@ -4,7 +4,8 @@
 //! One JSON object a line:
 //! `{"image": "images/x.png", "subject": "s07", "description": "...",
 //!   "trajectory": [{"box": [x0, y0, x1, y1], "duration_ms": 312.0}, ...]}`
-//! with optional `split` (`train`, `val`, `test`), `session` and `trial`. Boxes are
+//! with optional `split` (`train`, `val`, `test`), `session`, `trial` and `objects`
+//! (labels of what is in the image: `["red circle", "house"]`). Boxes are
 //! normalized to the stimulus image, origin top-left; `image` is relative to the
 //! records file's folder. The reader validates every line and reports all problems
 //! with their line numbers.
@@ -61,6 +62,11 @@ pub struct DatasetRecord {
     pub session: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial: Option<String>,
+    /// What is in the image, one label per object: an optional colour and a noun
+    /// (`"red circle"`, `"house"`, `"traffic light"`). `eval` uses them for the
+    /// content-grounded columns (hallucination, object recall, order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objects: Option<Vec<String>>,
 }
 
 impl DatasetRecord {
@@ -79,6 +85,14 @@ impl DatasetRecord {
                 "description".into(),
                 "expected a non-empty description".into(),
             ));
+        }
+        for (i, label) in self.objects.iter().flatten().enumerate() {
+            if label.trim().is_empty() {
+                problems.push((
+                    format!("objects[{i}]"),
+                    "expected an object label such as \"red circle\"".into(),
+                ));
+            }
         }
         for (i, step) in self.trajectory.iter().enumerate() {
             let [x0, y0, x1, y1] = step.bbox;
@@ -233,6 +247,7 @@ mod tests {
             split: Some(Split::Train),
             session: None,
             trial: Some("t01".into()),
+            objects: None,
         }
     }
 

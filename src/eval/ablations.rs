@@ -27,12 +27,30 @@ pub fn train_ablation(
     device: &Device,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<bool, EvalError> {
-    let out = ablation_dir(model_dir, name);
-    if is_trained(&out) {
-        return Ok(false);
-    }
     let ablation = Ablation::named(name)
         .ok_or_else(|| EvalError::Usage(format!("unknown ablation `{name}`")))?;
+    let out = ablation_dir(model_dir, name);
+    train_variant(model_dir, &out, root, records, device, progress, |cfg| {
+        cfg.deper.ablation = ablation;
+    })
+}
+
+/// Trains (or finds cached) in `out` a variant of the model in `model_dir`: its
+/// captioner copied, a DEPER trained by stages 1 and 2 with the main model's
+/// `train_config.json` as `adjust` changes it, on `records`. Returns true when it
+/// trained.
+pub fn train_variant(
+    model_dir: &Path,
+    out: &Path,
+    root: &Path,
+    records: &[DatasetRecord],
+    device: &Device,
+    progress: &mut dyn FnMut(&Progress),
+    adjust: impl FnOnce(&mut TrainConfig),
+) -> Result<bool, EvalError> {
+    if is_trained(out) {
+        return Ok(false);
+    }
     let main: DeperConfig = read_config(&model_dir.join("deper").join("config.json"))?;
     let (train, val) = split_trials(root, records);
     let mut subjects: Vec<String> = train.records.iter().map(|r| r.subject.clone()).collect();
@@ -41,7 +59,7 @@ pub fn train_ablation(
     if subjects != main.subjects {
         return Err(EvalError::Usage(format!(
             "{}: its training subjects ({}) are not the ones {} was trained on ({}); \
-             ablations must be trained on the main model's records",
+             ablations and seeds must be trained on the main model's records",
             root.display(),
             subjects.len(),
             model_dir.display(),
@@ -50,9 +68,9 @@ pub fn train_ablation(
     }
     let config_path = model_dir.join("train_config.json");
     let mut cfg: TrainConfig = read_config(&config_path)?;
-    cfg.deper.ablation = ablation;
+    adjust(&mut cfg);
     copy_dir(&model_dir.join("captioner"), &out.join("captioner"))?;
-    let out = OutDir(out);
+    let out = OutDir(out.to_path_buf());
     for stage in [Stage::One, Stage::Two] {
         run_stage(&out, stage, &train, &val, &cfg, device, progress)?;
     }

@@ -177,6 +177,7 @@ mod tests {
             split: Some(Split::Train),
             session: None,
             trial: None,
+            objects: None,
         };
         let trials = Trials {
             root: ".".into(),

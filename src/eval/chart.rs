@@ -174,6 +174,7 @@ mod tests {
             ],
             human_hc: 0.1,
             human_rep3: 0.0,
+            human_grounding: Default::default(),
         };
         let report = EvalReport {
             model: "m".into(),

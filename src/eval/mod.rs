@@ -5,8 +5,10 @@
 //! - [`sets`] defines what "seen subjects' test split" and "unseen subjects, k-shot"
 //!   mean for dataset records; [`methods`] the rows of the tables and where each
 //!   row's model lives; [`ablations`] trains the ablation models (cached);
-//!   [`candidates`] produces each row's descriptions; [`table`] scores them and
-//!   writes Markdown/JSON; [`chart`] draws the PNG; [`run`] ties it together.
+//!   [`candidates`] produces each row's descriptions; [`table`] scores them
+//!   ([`grounding`]: the object columns) and
+//!   writes Markdown/JSON; [`chart`] draws the PNG; [`run`] ties it together;
+//!   [`seeds`] trains further DEPER seeds and reports mean ± sd over them.
 //! - [`retrieval`]: content and style embedding spaces over gaze and text, the
 //!   15-candidate protocol over user-disjoint splits.
 //!
@@ -15,15 +17,17 @@
 pub mod ablations;
 pub mod candidates;
 pub mod chart;
+pub mod grounding;
 pub mod methods;
 pub mod retrieval;
 pub mod run;
+pub mod seeds;
 pub mod sets;
 pub mod table;
 
 use std::path::PathBuf;
 
-pub use run::{EvalOptions, EvalOutput, EvalProgress, evaluate};
+pub use run::{EvalOptions, EvalOutput, EvalProgress, evaluate, evaluate_seeds};
 pub use table::EvalReport;
 
 #[derive(Debug, thiserror::Error)]

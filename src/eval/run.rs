@@ -9,9 +9,11 @@ use candle_core::Device;
 use serde::Serialize;
 
 use super::EvalError;
-use super::ablations::train_ablation;
+use super::ablations::{train_ablation, train_variant};
 use super::candidates::{ImageVectors, generic, personalized, trivial};
+use super::grounding::{self, object_labels};
 use super::methods::{DEPER_ROWS, Method, all_methods, is_trained, model_for, trained_ablation};
+use super::seeds::{SeedReport, aggregate, seed_dir};
 use super::sets::{EvalSet, eval_sets};
 use super::table::{
     EvalReport, NOT_TRAINED, Row, SetTable, human_hc, human_rep3, references, score_row,
@@ -20,8 +22,10 @@ use crate::dataset::read_records;
 use crate::metrics::captions::CaptionRecord;
 use crate::metrics::wordnet::Lexicon;
 use crate::model::GenerateOptions;
+use crate::model::checkpoint::read_config;
 use crate::model::deper::data::Trials;
 use crate::model::deper::enroll::TrainedModel;
+use crate::model::deper::train::TrainConfig;
 
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
@@ -101,6 +105,7 @@ pub fn evaluate(
     let records = read_records(&path)?;
     let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let lexicon = Lexicon::load(&options.wordnet)?;
+    let grounding = grounding::scorer(&object_labels(&records, &root)?, &lexicon);
     let sets = eval_sets(&records, options.shots);
     if sets.iter().all(|s| s.subjects.is_empty()) {
         return Err(EvalError::Data(format!(
@@ -211,7 +216,13 @@ pub fn evaluate(
                     personalized(model, &trials, set, &options.generate, &mut tick)?
                 }
             };
-            rows[k].push(score_row(method, &candidates, &refs[k], &lexicon)?);
+            rows[k].push(score_row(
+                method,
+                &candidates,
+                &refs[k],
+                &lexicon,
+                &grounding,
+            )?);
             descriptions.extend(candidates.into_iter().map(|c| RowDescription {
                 setting: set.setting,
                 method: method.key().into(),
@@ -234,6 +245,7 @@ pub fn evaluate(
             rows,
             human_hc: human_hc(refs),
             human_rep3: human_rep3(refs),
+            human_grounding: grounding::human_scores(&grounding, refs),
         })
         .collect();
     Ok(EvalOutput {
@@ -246,6 +258,65 @@ pub fn evaluate(
         },
         descriptions,
     })
+}
+
+/// Evaluates the main model and `seeds − 1` more DEPER training seeds (trained and
+/// cached under `MODEL/seeds/` when missing; see [`super::seeds`]), and aggregates
+/// the tables into mean ± sd. Descriptions come back with their seed.
+pub fn evaluate_seeds(
+    model_dir: &Path,
+    data: &Path,
+    options: &EvalOptions,
+    seeds: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(&EvalProgress),
+) -> Result<(SeedReport, Vec<(u64, RowDescription)>), EvalError> {
+    check_model(model_dir)?;
+    let path = records_path(data)?;
+    let records = read_records(&path)?;
+    let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let config: TrainConfig = read_config(&model_dir.join("train_config.json"))?;
+    let seed_list: Vec<u64> = (0..seeds.max(1) as u64)
+        .map(|k| config.seed.wrapping_add(k))
+        .collect();
+    let mut dirs = vec![model_dir.to_path_buf()];
+    for &seed in &seed_list[1..] {
+        let dir = seed_dir(model_dir, seed);
+        train_variant(
+            model_dir,
+            &dir,
+            &root,
+            &records,
+            device,
+            &mut |p| {
+                progress(&EvalProgress {
+                    phase: format!(
+                        "train seed {seed} {} {}/{}",
+                        p.stage.name(),
+                        p.epoch + 1,
+                        p.epochs
+                    ),
+                    done: p.batch as u64,
+                    total: p.batches as u64,
+                });
+            },
+            |cfg| cfg.seed = seed,
+        )?;
+        dirs.push(dir);
+    }
+    let mut reports = Vec::new();
+    let mut descriptions = Vec::new();
+    for (dir, &seed) in dirs.iter().zip(&seed_list) {
+        let output = evaluate(dir, data, options, device, &mut |p| {
+            progress(&EvalProgress {
+                phase: format!("seed {seed}: {}", p.phase),
+                ..p.clone()
+            });
+        })?;
+        reports.push(output.report);
+        descriptions.extend(output.descriptions.into_iter().map(|d| (seed, d)));
+    }
+    Ok((aggregate(seed_list, reports), descriptions))
 }
 
 fn setting_name(set: &EvalSet) -> &'static str {

@@ -113,6 +113,7 @@ mod tests {
             split: Some(split),
             session: None,
             trial: None,
+            objects: None,
         }
     }
 

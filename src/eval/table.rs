@@ -10,10 +10,12 @@
 use serde::Serialize;
 
 use super::EvalError;
+use super::grounding::row_scores;
 use super::methods::Method;
 use super::sets::Setting;
 use crate::metrics::bleu::bleu;
 use crate::metrics::captions::CaptionRecord;
+use crate::metrics::grounding::{GroundingScorer, GroundingScores};
 use crate::metrics::ngrams::{Corpus, FastMap};
 use crate::metrics::personal::{Described, human_consistency};
 use crate::metrics::repetition::share_repeating_trigram;
@@ -36,6 +38,12 @@ pub struct Row {
     pub hc: Option<f64>,
     /// Share of the descriptions that repeat a three-word sequence.
     pub rep3: Option<f64>,
+    /// Share of object mentions not in the image (CHAIR-i).
+    pub hallucination: Option<f64>,
+    /// Share of the objects the subject named that the description names too.
+    pub object_recall: Option<f64>,
+    /// Kendall τ of the order of mentions against the subject's.
+    pub order_tau: Option<f64>,
 }
 
 pub const SCORED: &str = "scored";
@@ -54,6 +62,9 @@ impl Row {
             cls_chance: None,
             hc: None,
             rep3: None,
+            hallucination: None,
+            object_recall: None,
+            order_tau: None,
         }
     }
 
@@ -74,6 +85,9 @@ pub struct SetTable {
     pub human_hc: f64,
     /// Share of the real descriptions that repeat a three-word sequence.
     pub human_rep3: f64,
+    /// The real descriptions' hallucination, and another subject's recall and order
+    /// against each subject's own (see [`super::grounding::human_scores`]).
+    pub human_grounding: GroundingScores,
 }
 
 /// Everything `scanscribe eval` writes to `eval.json`.
@@ -152,9 +166,11 @@ pub fn score_row(
     candidates: &[CaptionRecord],
     references: &[CaptionRecord],
     lexicon: &Lexicon,
+    grounding: &GroundingScorer,
 ) -> Result<Row, EvalError> {
     let metrics = [Metric::Bleu, Metric::Cider, Metric::Oss, Metric::Cls];
     let report = score(candidates, references, &metrics, Some(lexicon))?;
+    let grounded = row_scores(grounding, candidates, references);
     Ok(Row {
         key: method.key().into(),
         label: method.label().into(),
@@ -168,6 +184,9 @@ pub fn score_row(
         rep3: Some(share_repeating_trigram(
             candidates.iter().map(|c| c.description.as_str()),
         )),
+        hallucination: grounded.hallucination,
+        object_recall: grounded.recall,
+        order_tau: grounded.order_tau,
     })
 }
 
@@ -197,18 +216,23 @@ pub fn markdown(report: &EvalReport) -> String {
             match among the image's real descriptions is the subject's own (chance in \
             brackets); HC: mean BLEU-4 against the *other* subjects' descriptions of the \
             image (for `human`, the real descriptions against each other); Rep3: share of \
-            descriptions that repeat a three-word sequence.\n";
+            descriptions that repeat a three-word sequence. Where the images' objects are \
+            known: Hal: share of named objects not in the image (CHAIR-i, colour included); \
+            ObjR: share of the objects the subject named that the description names; τ: \
+            Kendall τ of their order against the subject's. For `human`, ObjR and τ are \
+            another subject's description against this subject's: what content alone \
+            reaches.\n";
     for set in &report.sets {
         out += &format!(
             "\n## {}\n\n{} subjects, {} (image, subject) queries.\n\n",
             set.title, set.subjects, set.queries
         );
-        out += "| method | B4 | CIDEr | OSS | CLS (chance) | HC | Rep3 |\n";
-        out += "|---|---:|---:|---:|---:|---:|---:|\n";
+        out += "| method | B4 | CIDEr | OSS | CLS (chance) | HC | Rep3 | Hal | ObjR | τ |\n";
+        out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
         for row in &set.rows {
             if row.is_scored() {
                 out += &format!(
-                    "| {} | {} | {} | {} | {} ({}) | {} | {} |\n",
+                    "| {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} | {} |\n",
                     row.label,
                     cell(row.bleu4),
                     cell(row.cider),
@@ -216,16 +240,23 @@ pub fn markdown(report: &EvalReport) -> String {
                     cell(row.cls),
                     cell(row.cls_chance),
                     cell(row.hc),
-                    cell(row.rep3)
+                    cell(row.rep3),
+                    cell(row.hallucination),
+                    cell(row.object_recall),
+                    cell(row.order_tau)
                 );
             } else {
-                out += &format!("| {} | {} | | | | | |\n", row.label, row.status);
+                out += &format!("| {} | {} | | | | | | | | |\n", row.label, row.status);
             }
         }
+        let human = set.human_grounding;
         out += &format!(
-            "| human (real descriptions) | — | — | — | — | {} | {} |\n",
+            "| human (real descriptions) | — | — | — | — | {} | {} | {} | {} | {} |\n",
             cell(Some(set.human_hc)),
-            cell(Some(set.human_rep3))
+            cell(Some(set.human_rep3)),
+            cell(human.hallucination),
+            cell(human.recall),
+            cell(human.order_tau)
         );
     }
     out
@@ -276,6 +307,7 @@ mod tests {
                         cls_chance: Some(0.5),
                         hc: Some(0.125),
                         rep3: Some(0.0),
+                        hallucination: Some(0.25),
                         status: SCORED.into(),
                         ..Row::missing(Method::Generic, SCORED)
                     },
@@ -283,12 +315,17 @@ mod tests {
                 ],
                 human_hc: 0.1,
                 human_rep3: 0.05,
+                human_grounding: GroundingScores {
+                    hallucination: Some(0.0),
+                    recall: Some(0.5),
+                    order_tau: None,
+                },
             }],
         };
         let md = markdown(&report);
         assert!(
             md.contains(
-                "| generic (zero-shot) | 0.250 | 1.500 | 0.500 | 0.750 (0.500) | 0.125 | 0.000 |"
+                "| generic (zero-shot) | 0.250 | 1.500 | 0.500 | 0.750 (0.500) | 0.125 | 0.000 | 0.250 | — | — |"
             ),
             "{md}"
         );
@@ -297,7 +334,9 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| human (real descriptions) | — | — | — | — | 0.100 | 0.050 |"),
+            md.contains(
+                "| human (real descriptions) | — | — | — | — | 0.100 | 0.050 | 0.000 | 0.500 | — |"
+            ),
             "{md}"
         );
     }

@@ -173,6 +173,7 @@ pub fn import_localized_narratives(
             split,
             session: (!narrative.dataset_id.is_empty()).then_some(narrative.dataset_id),
             trial: Some(image_id),
+            objects: None,
         });
     }
     if !problems.is_empty() {

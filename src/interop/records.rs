@@ -98,6 +98,7 @@ pub fn read_session_records(dir: &Path) -> Result<SessionRecords, RecordsExportE
             split: None,
             session: Some(session_name.clone()),
             trial: Some(trial.id.clone()),
+            objects: None,
         });
     }
     Ok(out)

@@ -24,6 +24,8 @@ use super::error::{ModelError, Result};
 pub struct PartlyFrozen {
     pub varmap: VarMap,
     frozen: Vec<String>,
+    /// Mixed into every new variable's initial values (0: by name alone).
+    init_seed: u64,
 }
 
 impl PartlyFrozen {
@@ -32,7 +34,15 @@ impl PartlyFrozen {
         Self {
             varmap,
             frozen: frozen.iter().map(|s| (*s).to_owned()).collect(),
+            init_seed: 0,
         }
+    }
+
+    /// New variables start from values drawn with `seed` mixed into their name's
+    /// stream, so two training seeds start from different weights (0: by name alone).
+    pub fn with_init_seed(mut self, seed: u64) -> Self {
+        self.init_seed = seed;
+        self
     }
 
     pub fn is_frozen(&self, name: &str) -> bool {
@@ -55,7 +65,7 @@ impl SimpleBackend for PartlyFrozen {
         dev: &Device,
     ) -> candle_core::Result<Tensor> {
         if !SimpleBackend::contains_tensor(&self.varmap, name) {
-            let initial = seeded_init(&s, name, h, dev)?.to_dtype(dtype)?;
+            let initial = seeded_init(&s, name, self.init_seed, h, dev)?.to_dtype(dtype)?;
             let mut data = match self.varmap.data().lock() {
                 Ok(data) => data,
                 Err(poisoned) => poisoned.into_inner(),
@@ -78,19 +88,24 @@ impl SimpleBackend for PartlyFrozen {
 }
 
 /// The initial value of variable `name`, drawn as `init` says from a ChaCha8 stream
-/// seeded by the name (FNV-1a). candle's own initializers draw from an unseeded
-/// thread RNG on the CPU, which made every training run different; with this, a
-/// model's starting weights depend only on its configuration.
+/// seeded by the name (FNV-1a) and `init_seed`. candle's own initializers draw from
+/// an unseeded thread RNG on the CPU, which made every training run different; with
+/// this, a model's starting weights depend only on its configuration and seed.
 fn seeded_init(
     shape: &Shape,
     name: &str,
+    init_seed: u64,
     init: Init,
     device: &Device,
 ) -> candle_core::Result<Tensor> {
     use rand::SeedableRng;
     use rand_distr::Distribution;
     let n = shape.elem_count();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(crate::study::fnv1a(name.as_bytes()));
+    let stream = crate::study::fnv1a(name.as_bytes())
+        ^ init_seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(17);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stream);
     let normal =
         |mean: f64, std: f64, rng: &mut rand_chacha::ChaCha8Rng| -> candle_core::Result<Vec<f32>> {
             let dist = rand_distr::Normal::new(mean, std)

@@ -10,6 +10,7 @@
 
 pub mod captioner;
 pub mod checkpoint;
+pub mod content_words;
 pub mod deper;
 pub mod device;
 pub mod error;

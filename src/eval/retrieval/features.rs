@@ -202,6 +202,7 @@ mod tests {
             split: None,
             session: None,
             trial: None,
+            objects: None,
         };
         let f = gaze_features(&record, &image);
         assert_eq!(f.len(), GAZE_WIDTH);

@@ -8,6 +8,13 @@
 //! what a soft prompt cannot teach a model this small (prompt tuning only steers
 //! frozen models of billions of parameters, Lester et al. 2021). Stage 2 then trains
 //! the adapter to write into that space from `z_s`.
+//!
+//! Beside the description loss, the image features must predict which *content
+//! words* each description uses (see [`crate::model::content_words`]: words that
+//! people who see the same image share), weighted by
+//! [`TrainConfig::base_content_weight`]: without labels, this makes the encoder see
+//! the objects and colours a picture holds, which a decoder trained on a few hundred
+//! descriptions otherwise guesses from what captions usually say.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -23,6 +30,7 @@ use super::run_state::{OutDir, Stage, Totals, log_epoch, resume, save_checkpoint
 use super::train::{Progress, TrainConfig};
 use crate::model::captioner::{Captioner, sequence_batch};
 use crate::model::checkpoint::{PartlyFrozen, trainable_vars};
+use crate::model::content_words::{ContentHead, ContentWords};
 use crate::model::error::Result;
 use crate::model::images::ImageCache;
 use crate::model::tokenizer::TextTokenizer;
@@ -57,6 +65,27 @@ pub(super) fn train_base(
     ccfg.vocab_size = tokenizer.vocab_size();
     let (model, varmap) = Captioner::build(&ccfg, false, device)?;
     let store = PartlyFrozen::new(varmap, &[]);
+    let content = ContentWords::select(
+        train
+            .records
+            .iter()
+            .map(|r| (r.image.as_str(), r.description.as_str())),
+        cfg.base_content_words,
+    );
+    let head = if cfg.base_content_weight > 0.0 && !content.is_empty() {
+        tracing::info!(
+            "base: content loss over {} words ({})",
+            content.len(),
+            content.words().join(" ")
+        );
+        Some(ContentHead::new(
+            ccfg.image.width(),
+            content.len(),
+            store.var_builder(device).pp("content_head"),
+        )?)
+    } else {
+        None
+    };
     let mut opt = AdamW::new(trainable_vars(&store), cfg.base_lr)?;
     let start = resume(out, stage, &store, &mut opt)?;
     let mut images = ImageCache::new(ccfg.image.image_size);
@@ -77,7 +106,17 @@ pub(super) fn train_base(
             .map(|&i| trials.records[i].description.as_str())
             .collect();
         let seq = sequence_batch(&tokenizer, &ccfg.prompt, &texts, ccfg.max_positions, device)?;
-        let tokens = model.encode_image(&Tensor::stack(&pixels, 0)?)?;
+        let features = model.image_features(&Tensor::stack(&pixels, 0)?)?;
+        let tokens = model.project_image_features(&features)?;
+        // The content loss trains; validation measures the description loss alone.
+        let content_loss = match (&head, &exemplars) {
+            (Some(head), Some(_)) => {
+                let targets: Vec<f32> = texts.iter().flat_map(|t| content.targets(t)).collect();
+                let targets = Tensor::from_vec(targets, (texts.len(), content.len()), device)?;
+                Some(ContentHead::loss(&head.forward(&features)?, &targets)?)
+            }
+            _ => None,
+        };
         let slot = match exemplars {
             Some(rng) if cfg.base_style_exemplars > 0.0 => {
                 let share = cfg.base_style_exemplars.min(1.0);
@@ -110,7 +149,11 @@ pub(super) fn train_base(
             }
             _ => None,
         };
-        Ok(model.description_loss(&tokens, &seq, tokenizer.subj_id, slot.as_ref())?)
+        let loss = model.description_loss(&tokens, &seq, tokenizer.subj_id, slot.as_ref())?;
+        Ok(match content_loss {
+            Some(extra) => (loss + (extra * cfg.base_content_weight)?)?,
+            None => loss,
+        })
     };
     for epoch in start..cfg.base_epochs {
         let clock = Instant::now();

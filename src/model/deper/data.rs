@@ -264,6 +264,7 @@ mod tests {
             split: None,
             session: None,
             trial: None,
+            objects: None,
         };
         let maps = saliency_maps(&[record("a", 0.0), record("b", 0.8)], 2);
         assert_eq!(maps[0], vec![0.0, 1.0, 0.0, 0.0], "a sees where b looked");

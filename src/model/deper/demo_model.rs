@@ -42,8 +42,8 @@ pub struct DemoSpec {
 }
 
 /// The version of the training recipe: 1 plain base stage, 2 style exemplars in the
-/// `<subj>` slot and a longer stage 2.
-pub const RECIPE: u32 = 2;
+/// `<subj>` slot and a longer stage 2, 3 the base stage's content-word loss.
+pub const RECIPE: u32 = 3;
 
 impl Default for DemoSpec {
     fn default() -> Self {

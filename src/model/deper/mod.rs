@@ -94,7 +94,17 @@ impl Deper {
         frozen: &[&str],
         device: &Device,
     ) -> Result<(Self, PartlyFrozen)> {
-        let store = PartlyFrozen::new(VarMap::new(), frozen);
+        Self::build_seeded(cfg, frozen, 0, device)
+    }
+
+    /// [`Self::build`] with initial weights drawn with `init_seed` (0: by name alone).
+    pub fn build_seeded(
+        cfg: &DeperConfig,
+        frozen: &[&str],
+        init_seed: u64,
+        device: &Device,
+    ) -> Result<(Self, PartlyFrozen)> {
+        let store = PartlyFrozen::new(VarMap::new(), frozen).with_init_seed(init_seed);
         let model = Self::new(cfg, store.var_builder(device))?;
         Ok((model, store))
     }

@@ -137,6 +137,7 @@ pub fn write_synthetic(dir: &Path, spec: &SyntheticSpec) -> Result<Vec<DatasetRe
                 split: Some(split),
                 session: None,
                 trial: Some(format!("t{i:03}")),
+                objects: None,
             });
         }
     }

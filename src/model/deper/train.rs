@@ -60,6 +60,11 @@ pub struct TrainConfig {
     /// read its slot as "say it like this", which the paper's instruction-tuned VLM
     /// brings along; 0 trains the slot as a plain token (ARCHITECTURE.md, DEPER).
     pub base_style_exemplars: f64,
+    /// Most content words the base stage's auxiliary loss predicts from the image
+    /// (see [`crate::model::content_words`]).
+    pub base_content_words: usize,
+    /// Weight of that loss beside the description loss; 0 turns it off.
+    pub base_content_weight: f64,
     /// Stage 2 with the built-in captioner: weight of the slot-alignment term, the
     /// mean squared distance between the adapter's output and the style exemplar of
     /// the trial `z_s` came from (its description's mean word embedding, the space
@@ -94,6 +99,8 @@ impl Default for TrainConfig {
             lr: 1e-4,
             base_batch: 16,
             base_style_exemplars: 0.5,
+            base_content_words: 96,
+            base_content_weight: 1.0,
             slot_alignment: 1.0,
             subjects_per_batch: 4,
             trials_per_subject: 4,
@@ -419,7 +426,10 @@ fn train_deper(
     } else {
         STAGE2_FROZEN
     };
-    let (deper, store) = Deper::build(&dcfg, frozen, device)?;
+    // The default seed keeps the starting weights every earlier model had; another
+    // seed also starts from other weights, not only other batches.
+    let init_seed = cfg.seed.wrapping_sub(TrainConfig::default().seed);
+    let (deper, store) = Deper::build_seeded(&dcfg, frozen, init_seed, device)?;
     if stage == Stage::Two {
         checkpoint::load_into(
             &store.varmap,
