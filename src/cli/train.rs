@@ -87,6 +87,11 @@ pub struct TrainArgs {
     /// preset's; small vocabularies need more tokens per description).
     #[arg(long)]
     pub max_positions: Option<usize>,
+    /// Base stage: weight of the content loss, which makes the image encoder predict
+    /// the words people who see the same image share (objects, colours); 0 turns it
+    /// off. See ARCHITECTURE.md, "Models".
+    #[arg(long, default_value_t = 1.0)]
+    pub content_weight: f64,
 }
 
 /// An epoch count: a stage of 0 epochs would leave no model for the next to start from.
@@ -138,6 +143,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
     if let Some(lr) = args.lr {
         cfg.lr = lr;
     }
+    anyhow::ensure!(
+        args.content_weight.is_finite() && args.content_weight >= 0.0,
+        "--content-weight: expected a weight of 0 or more, found {}",
+        args.content_weight
+    );
+    cfg.base_content_weight = args.content_weight;
     if args.vlm == VlmChoice::Qwen2Vl && args.vlm_path.is_none() {
         anyhow::bail!("--vlm qwen2-vl needs --vlm-path DIR (a Hugging Face Qwen2-VL folder)");
     }

@@ -5,8 +5,10 @@
 //! Each modality is embedded twice ([`encoder`]): a **content** space where trials of
 //! the same image are close and a **style** space where trials of the same user are
 //! close (cross-modal triplet losses, margin 0.2). A candidate's score is
-//! `w · content similarity + (1 − w) · style similarity`, `w` chosen per task on the
-//! validation users from 0, 0.1, …, 1 (lowest mean rank). Baselines: content only
+//! `w · content similarity + (1 − w) · style similarity`, `w` chosen per task and
+//! split on the validation users from 0, 0.1, …, 1 by the one-standard-error rule
+//! ([`weight`]: the better single space unless a mixture beats it beyond noise), so
+//! that the choice carries over to new users. Baselines: content only
 //! (`w = 1`) and style only (`w = 0`). Results are the mean over user-disjoint
 //! splits ([`protocol`]); everything is seeded.
 //!
@@ -18,6 +20,7 @@
 pub mod encoder;
 pub mod features;
 pub mod protocol;
+pub mod weight;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +31,7 @@ use serde::Serialize;
 use self::encoder::{EncoderConfig, train};
 use self::features::{GAZE_WIDTH, SmallImage, Vocabulary, gaze_features};
 use self::protocol::{CANDIDATES, CandidateSet, TrialKey, candidate_sets, user_splits};
+use self::weight::choose_content_weight;
 use super::EvalError;
 use crate::dataset::DatasetRecord;
 use crate::metrics::retrieval::{rank_of_positive, summarize};
@@ -260,14 +264,8 @@ pub fn run_retrieval(
             let task_seed = seed.wrapping_mul(31).wrapping_add(ti as u64);
             let val_sets = candidate_sets(&keys, &split.val, task_seed);
             let test_sets = candidate_sets(&keys, &split.test, task_seed.wrapping_add(1));
-            let best_w = weights_grid
-                .iter()
-                .copied()
-                .min_by(|&a, &b| {
-                    let mr = |w| summarize(&embedded.ranks(task, &val_sets, w)).mean_rank;
-                    mr(a).total_cmp(&mr(b))
-                })
-                .unwrap_or(0.5);
+            let best_w =
+                choose_content_weight(&weights_grid, |w| embedded.ranks(task, &val_sets, w));
             chosen[ti].push(best_w);
             for (m, w) in [1.0, 0.0, best_w].into_iter().enumerate() {
                 let r = embedded.ranks(task, &test_sets, w);
@@ -343,7 +341,8 @@ pub fn markdown(report: &RetrievalReport) -> String {
             );
         }
     }
-    out += "\nContent weight of `combined`, chosen on validation per split:\n";
+    out += "\nContent weight of `combined`, chosen on validation per split (the better \
+            single space unless a mixture beats it by more than one standard error):\n";
     for task in &report.tasks {
         let w: Vec<String> = task.weights.iter().map(|w| format!("{w:.1}")).collect();
         out += &format!("- {}: {}\n", task.task, w.join(", "));
