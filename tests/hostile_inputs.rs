@@ -426,7 +426,11 @@ fn mutated_dataset_records_are_scored_or_named() {
     std::fs::write(&source, narratives).unwrap();
     let dataset = template.path().join("dataset");
     scanscribe::interop::localized_narratives::import_localized_narratives(
-        &source, &images, &dataset, None,
+        &source,
+        &images,
+        &dataset,
+        None,
+        &Default::default(),
     )
     .unwrap();
     let records = std::fs::read(dataset.join("records.jsonl")).unwrap();

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use scanscribe::dataset::{Split, read_records};
-use scanscribe::interop::localized_narratives::import_localized_narratives;
+use scanscribe::interop::localized_narratives::{import_localized_narratives, read_objects};
 
 const FIXTURE: &str = "tests/fixtures/localized_narratives/narratives.jsonl";
 
@@ -29,8 +29,12 @@ fn narratives_become_valid_records_with_trajectories_where_the_mouse_dwelt() {
     images(&image_dir);
     let out = dir.path().join("dataset");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join(FIXTURE);
+    let objects_path = dir.path().join("objects.json");
+    std::fs::write(&objects_path, r#"{"137576": ["brown cow", "grass"]}"#).unwrap();
+    let objects = read_objects(&objects_path).unwrap();
     let summary =
-        import_localized_narratives(&fixture, &image_dir, &out, Some(Split::Train)).unwrap();
+        import_localized_narratives(&fixture, &image_dir, &out, Some(Split::Train), &objects)
+            .unwrap();
     assert_eq!(summary.records, 2);
 
     let records = read_records(&out.join("records.jsonl")).unwrap();
@@ -42,7 +46,14 @@ fn narratives_become_valid_records_with_trajectories_where_the_mouse_dwelt() {
             .starts_with("In this image there are two cows")
     );
     assert_eq!(records[0].split, Some(Split::Train));
+    assert_eq!(
+        records[0].objects.as_deref(),
+        Some(&["brown cow".to_owned(), "grass".to_owned()][..])
+    );
     assert_eq!(records[1].subject, "ln12");
+    if records[1].trial.as_deref() != Some("137576") {
+        assert_eq!(records[1].objects, None, "an image the file does not list");
+    }
 
     // The first annotator dwelt at (0.3, 0.6), (0.7, 0.6), (0.5, 0.15), in that order.
     let dwelt = [[0.3, 0.6], [0.7, 0.6], [0.5, 0.15]];
@@ -85,9 +96,15 @@ fn missing_images_and_broken_lines_are_reported_with_line_numbers() {
         format!("{fixture}{{\"image_id\": 3\n{empty_caption}\n"),
     )
     .unwrap();
-    let message = import_localized_narratives(&input, &image_dir, &dir.path().join("out"), None)
-        .unwrap_err()
-        .to_string();
+    let message = import_localized_narratives(
+        &input,
+        &image_dir,
+        &dir.path().join("out"),
+        None,
+        &Default::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         message.contains("line 1: image 137576 not found"),
         "{message}"
@@ -101,4 +118,17 @@ fn missing_images_and_broken_lines_are_reported_with_line_numbers() {
         "{message}"
     );
     assert!(message.contains("line 4: empty caption"), "{message}");
+}
+
+#[test]
+fn a_malformed_objects_file_is_named_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("objects.json");
+    std::fs::write(&path, "{\"1\": [\"red house\"],\n \"2\": \"tree\"}").unwrap();
+    let message = read_objects(&path).unwrap_err().to_string();
+    assert!(
+        message.contains("objects.json") && message.contains("line 2"),
+        "{message}"
+    );
+    assert!(message.contains("list of object labels"), "{message}");
 }

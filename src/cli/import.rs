@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use crate::dataset::Split;
-use crate::interop::localized_narratives::import_localized_narratives;
+use crate::interop::localized_narratives::{import_localized_narratives, read_objects};
 
 /// Import a public dataset as dataset records (records.jsonl + images/).
 #[derive(Debug, Args)]
@@ -23,7 +23,7 @@ pub enum ImportSource {
     /// COCO name.
     #[command(after_help = "Example:\n  \
         scanscribe import localized-narratives --narratives coco_val_localized_narratives.jsonl \\\n    \
-        --images val2017 --out out/ln-coco --split test")]
+        --images val2017 --out out/ln-coco --split test --objects val2017-objects.json")]
     LocalizedNarratives {
         /// The narratives JSONL file.
         #[arg(long)]
@@ -37,6 +37,11 @@ pub enum ImportSource {
         /// Split written into every record: train, val or test.
         #[arg(long, value_parser = ["train", "val", "test"])]
         split: Option<String>,
+        /// What is in each image, for `eval`'s content-grounded columns: a JSON object
+        /// from image id to object labels, {"137576": ["red house", "tree"]}; written
+        /// into the records' `objects`.
+        #[arg(long)]
+        objects: Option<PathBuf>,
     },
 }
 
@@ -47,6 +52,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
             images,
             out,
             split,
+            objects,
         } => {
             let split = match split.as_deref() {
                 Some("train") => Some(Split::Train),
@@ -54,7 +60,11 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
                 Some("test") => Some(Split::Test),
                 _ => None,
             };
-            let summary = import_localized_narratives(narratives, images, out, split)?;
+            let objects = match objects {
+                Some(path) => read_objects(path)?,
+                None => Default::default(),
+            };
+            let summary = import_localized_narratives(narratives, images, out, split, &objects)?;
             outln!(
                 "{}: {} record(s) from {} trace points, {:.1} trajectory steps on average",
                 out.join("records.jsonl").display(),

@@ -22,7 +22,8 @@ use crate::cohort::{self, Cohort, CohortConfig};
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     scanscribe simulate --subjects 24 --images 60 --seed 7 --out out/cohort\n  \
-    scanscribe simulate --subjects 8 --images 20 --rate-hz 1200 --held-out 2 --out out/pilot")]
+    scanscribe simulate --subjects 8 --images 20 --rate-hz 1200 --held-out 2 --out out/pilot\n  \
+    scanscribe simulate --subjects 24 --images 40 --held-out 6 --max-mentions 2 --out out/sparse")]
 pub struct SimulateArgs {
     /// Number of simulated subjects.
     #[arg(long, default_value_t = 24)]
@@ -42,6 +43,12 @@ pub struct SimulateArgs {
     /// Subjects held out of training ("unseen"): all their records go to the test split.
     #[arg(long, default_value_t = 4)]
     pub held_out: usize,
+    /// Subjects name at most this many objects per description (the ones they looked
+    /// at longest, in viewing order) instead of their own habit (2–6). With 1 or 2 a
+    /// subject's viewing habit shows fully in the gaze but only partly in the words:
+    /// the cohort for testing whether the trajectory adds to the text.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8))]
+    pub max_mentions: Option<u64>,
 }
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
@@ -52,6 +59,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         images: args.images,
         held_out: args.held_out,
         rate_hz: args.rate_hz,
+        max_mentions: args.max_mentions.map(|n| n as usize),
         ..CohortConfig::default()
     })?;
     let bar = ProgressBar::new(cohort::writer::work_units(&cohort));

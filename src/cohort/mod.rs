@@ -96,6 +96,10 @@ pub struct CohortConfig {
     /// Gaze sampling rate, Hz (60–1200).
     pub rate_hz: f64,
     pub screen: ScreenGeometry,
+    /// At most this many objects named per description (`None`: each subject's own
+    /// habit, 2–6). With 1 or 2, a subject's viewing habit shows fully in the gaze
+    /// but only partly in the words: the trajectory carries what text cannot.
+    pub max_mentions: Option<usize>,
 }
 
 impl Default for CohortConfig {
@@ -107,6 +111,7 @@ impl Default for CohortConfig {
             held_out: 4,
             rate_hz: 300.0,
             screen: ScreenGeometry::default(),
+            max_mentions: None,
         }
     }
 }
@@ -196,7 +201,12 @@ impl Cohort {
         let scenes = (0..config.images)
             .map(|i| scene_for(config.seed, i))
             .collect();
-        let subjects = generate_subjects(config.seed, config.subjects, config.held_out);
+        let mut subjects = generate_subjects(config.seed, config.subjects, config.held_out);
+        if let Some(cap) = config.max_mentions {
+            for subject in &mut subjects {
+                subject.style.max_mentions = subject.style.max_mentions.min(cap.max(1));
+            }
+        }
         let mut order: Vec<usize> = (0..config.images).collect();
         order.shuffle(&mut rng_for(config.seed, STREAM_SPLITS, 0, 0));
         let n_train = (config.images as f64 * 0.7).round() as usize;
@@ -352,6 +362,27 @@ mod tests {
             }
         }
         assert_eq!(cohort.scene_stem(0), "scene-001");
+    }
+
+    #[test]
+    fn a_mention_cap_limits_what_every_subject_names_and_nothing_else() {
+        let config = CohortConfig {
+            subjects: 6,
+            images: 4,
+            held_out: 0,
+            ..CohortConfig::default()
+        };
+        let free = Cohort::new(config).unwrap();
+        let capped = Cohort::new(CohortConfig {
+            max_mentions: Some(2),
+            ..config
+        })
+        .unwrap();
+        assert!(capped.subjects.iter().all(|s| s.style.max_mentions <= 2));
+        assert!(free.subjects.iter().any(|s| s.style.max_mentions > 2));
+        for (a, b) in free.subjects.iter().zip(&capped.subjects) {
+            assert_eq!(a.habits, b.habits, "viewing habits stay the subject's own");
+        }
     }
 
     #[test]

@@ -233,6 +233,9 @@ struct CohortFile<'a> {
     screen: ScreenGeometry,
     image_placement: ImagePlacement,
     images: usize,
+    /// The cap on objects named per description (`simulate --max-mentions`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_mentions: Option<usize>,
     held_out: Vec<&'a str>,
     subjects: &'a [Subject],
 }
@@ -244,6 +247,7 @@ fn write_cohort_description(cohort: &Cohort, path: &Path) -> Result<(), CohortEr
         screen: cohort.config.screen,
         image_placement: cohort.placement,
         images: cohort.scenes.len(),
+        max_mentions: cohort.config.max_mentions,
         held_out: cohort
             .subjects
             .iter()

@@ -72,13 +72,36 @@ pub struct ImportSummary {
     pub mean_trajectory_steps: f64,
 }
 
+/// Reads an objects file: a JSON object from image id to the labels of what is in
+/// that image (`{"137576": ["red house", "tree"]}`), for the records' `objects`.
+pub fn read_objects(path: &Path) -> Result<HashMap<String, Vec<String>>, ImportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let objects: HashMap<String, Vec<String>> =
+        serde_json::from_str(&text).map_err(|e| ImportError::Invalid {
+            path: path.to_path_buf(),
+            problems: vec![(
+                e.line(),
+                format!(
+                    "expected a JSON object from image id to a list of object labels, \
+                     e.g. {{\"137576\": [\"red house\", \"tree\"]}}: {e}"
+                ),
+            )],
+        })?;
+    Ok(objects)
+}
+
 /// Reads a Localized Narratives JSONL file and writes `out/records.jsonl`, copying the
-/// images it uses to `out/images/`. Every record gets `split` when given.
+/// images it uses to `out/images/`. Every record gets `split` when given, and the
+/// labels `objects` gives for its image id.
 pub fn import_localized_narratives(
     narratives: &Path,
     images: &Path,
     out: &Path,
     split: Option<Split>,
+    objects: &HashMap<String, Vec<String>>,
 ) -> Result<ImportSummary, ImportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -172,8 +195,8 @@ pub fn import_localized_narratives(
             trajectory,
             split,
             session: (!narrative.dataset_id.is_empty()).then_some(narrative.dataset_id),
+            objects: objects.get(&image_id).cloned(),
             trial: Some(image_id),
-            objects: None,
         });
     }
     if !problems.is_empty() {

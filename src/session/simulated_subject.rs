@@ -104,6 +104,7 @@ impl SimulatedParticipant {
             held_out: 0,
             rate_hz,
             screen: study.study.screen,
+            max_mentions: None,
         })
         .map_err(|e| SimulatedSubjectError::Cohort(e.to_string()))?;
         for (path, &index) in study.image_paths.iter().zip(&scene_of_trial) {
