@@ -17,8 +17,9 @@ use scanscribe::session::events::{EventKind, read_events};
 use scanscribe::session::runner::TrialDescription;
 use scanscribe::session::{SessionFolder, SessionStatus, TrialState};
 use scanscribe::ui::App;
+use scanscribe::ui::session::monitor::{PAUSE_ASKED, STOP_QUESTION};
 use scanscribe::ui::session::protocol::SubjectScreen;
-use scanscribe::ui::session::state::Stage;
+use scanscribe::ui::session::state::{PauseState, Stage};
 use ui_support::*;
 
 const RECORDING_STUDY: &str = r#"Study(
@@ -268,7 +269,10 @@ fn calibration_and_validation_report_failing_points_and_the_accepted_one_is_kept
         Duration::from_secs(10),
         |app| screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_))),
     );
-    harness.get_by_label("Stop the session").click();
+    harness.get_by_label("Stop the session…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Stop now").click();
     harness.step();
     wait(
         &mut harness,
@@ -318,4 +322,170 @@ fn session_setup_snapshot() {
     let rect = harness.get_by_label_contains("study.ron").rect();
     harness.mask(rect);
     harness.snapshot("session_setup");
+}
+
+/// Starts a mouse session of `study` without calibration and passes the instructions.
+fn start_trials(harness: &mut Harness<'_, App>, sessions: &Path) {
+    set_up(harness, sessions);
+    harness.get_by_label("Start session").click();
+    harness.step();
+    wait(
+        harness,
+        "calibration screen",
+        Duration::from_secs(10),
+        |app| stage_is(app, |s| matches!(s, Stage::Calibrating)),
+    );
+    harness.get_by_label("Skip calibration").click();
+    harness.step();
+    wait(harness, "instructions", Duration::from_secs(10), |app| {
+        screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_)))
+    });
+    harness.key_press(egui::Key::Space);
+    harness.step();
+}
+
+fn session_meta(harness: &Harness<'_, App>) -> scanscribe::session::SessionMeta {
+    let running = harness.state().state().session.running.as_ref().unwrap();
+    SessionFolder::read(running.folder.as_ref().unwrap()).unwrap()
+}
+
+#[test]
+fn stop_asks_first_and_never_completes_a_trial_that_was_not_described() {
+    let fixture = StudyFixture::new();
+    let path = fixture.write("study.ron", RECORDING_STUDY);
+    let sessions = fixture.dir.path().join("sessions");
+    let mut harness = harness(app_opening(&path));
+    start_trials(&mut harness, &sessions);
+    wait(
+        &mut harness,
+        "description prompt",
+        Duration::from_secs(10),
+        |app| screen_is(app, |s| matches!(s, SubjectScreen::Describe { .. })),
+    );
+    // A stray click on Stop asks, and "Keep going" goes on.
+    harness.get_by_label("Stop the session…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label(STOP_QUESTION);
+    harness.get_by_label("Keep going").click();
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label(STOP_QUESTION).is_none());
+    assert!(screen_is(harness.state(), |s| matches!(
+        s,
+        SubjectScreen::Describe { .. }
+    )));
+    // Stopping while the subject describes: the trial is not complete.
+    harness.get_by_label("Stop the session…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Stop now").click();
+    harness.step();
+    wait(
+        &mut harness,
+        "end of the session",
+        Duration::from_secs(10),
+        |app| stage_is(app, |s| matches!(s, Stage::Finished(_))),
+    );
+    let meta = session_meta(&harness);
+    let SessionStatus::Stopped { reason } = &meta.status else {
+        panic!("{:?}", meta.status);
+    };
+    assert!(
+        reason.contains("before trial kitchen was described"),
+        "{reason}"
+    );
+    assert_eq!(
+        meta.trials[0].state,
+        TrialState::Interrupted,
+        "{:?}",
+        meta.trials
+    );
+    assert_eq!(meta.trials[1].state, TrialState::Pending);
+    let folder = harness.state().state().session.running.as_ref().unwrap();
+    let trial_dir = folder
+        .folder
+        .as_ref()
+        .unwrap()
+        .join("trials")
+        .join("kitchen");
+    assert!(
+        !trial_dir.join("description.json").exists(),
+        "no empty description is saved as the subject's"
+    );
+}
+
+const SLOW_STUDY: &str = r#"Study(
+    id: "slow-test",
+    title: "Recording test",
+    instructions: "Look at each picture, then describe it.",
+    screen: (resolution_px: (1920, 1080), size_mm: (531.0, 299.0), viewing_distance_mm: 650.0),
+    gaze_source: Mouse,
+    calibration: (points: 5, validation_points: [(0.3, 0.3), (0.7, 0.7)], max_accuracy_deg: 1.0, max_precision_rms_deg: 0.5),
+    image_root: "images",
+    trials: [
+        (id: "kitchen", image: "kitchen.png", viewing_time_ms: 2500, dictation: (max_length_ms: 5000), fixation_cross_ms: 100),
+        (id: "street", image: "street.png", viewing_time_ms: 400, dictation: (max_length_ms: 5000), fixation_cross_ms: 100),
+    ],
+)
+"#;
+
+#[test]
+fn escape_during_the_stimulus_asks_to_pause_only_after_the_picture_is_gone() {
+    let fixture = StudyFixture::new();
+    let path = fixture.write("study.ron", SLOW_STUDY);
+    let sessions = fixture.dir.path().join("sessions");
+    let mut harness = harness(app_opening(&path));
+    start_trials(&mut harness, &sessions);
+    wait(&mut harness, "stimulus", Duration::from_secs(10), |app| {
+        screen_is(app, |s| matches!(s, SubjectScreen::Stimulus { .. }))
+    });
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.step();
+    let pause = |h: &Harness<'_, App>| h.state().state().session.running.as_ref().unwrap().pause;
+    assert_eq!(pause(&harness), PauseState::Confirming);
+    assert!(screen_is(harness.state(), |s| matches!(
+        s,
+        SubjectScreen::Stimulus { .. }
+    )));
+    assert!(
+        harness.query_by_label("Pause the session?").is_none(),
+        "nothing covers the stimulus while it is recorded"
+    );
+    harness.get_by_label(PAUSE_ASKED);
+    // Once the picture is gone, the subject is asked.
+    wait(
+        &mut harness,
+        "description prompt",
+        Duration::from_secs(10),
+        |app| screen_is(app, |s| matches!(s, SubjectScreen::Describe { .. })),
+    );
+    harness.get_by_label("Pause the session?");
+    harness.get_by_label("Pause (Enter)").click();
+    harness.step();
+    describe(&mut harness, "a kitchen");
+    wait(
+        &mut harness,
+        "pause screen",
+        Duration::from_secs(10),
+        |app| screen_is(app, |s| matches!(s, SubjectScreen::Paused)),
+    );
+    // Stopped from the subject's screen: the reason says so.
+    harness.get_by_label("Stop the session (S)").click();
+    harness.step();
+    wait(
+        &mut harness,
+        "end of the session",
+        Duration::from_secs(10),
+        |app| stage_is(app, |s| matches!(s, Stage::Finished(_))),
+    );
+    let meta = session_meta(&harness);
+    assert_eq!(
+        meta.status,
+        SessionStatus::Stopped {
+            reason: "stopped on the subject's screen during a pause".into()
+        }
+    );
+    assert_eq!(meta.trials[0].state, TrialState::Complete);
 }

@@ -49,15 +49,32 @@ impl Runner<'_> {
         max_length_ms: u32,
         subject: &mut dyn Subject,
         dir: &Path,
+    ) -> Result<Option<TrialDescription>, RunError> {
+        let response = subject.respond(trial, index);
+        if response == Response::Stopped {
+            return Ok(None);
+        }
+        self.describe_response(response, trial, index, max_length_ms, subject, dir)
+            .map(Some)
+    }
+
+    fn describe_response(
+        &mut self,
+        response: Response,
+        trial: &Trial,
+        index: usize,
+        max_length_ms: u32,
+        subject: &mut dyn Subject,
+        dir: &Path,
     ) -> Result<TrialDescription, RunError> {
-        match subject.respond(trial, index) {
+        match response {
             Response::Text(text) => Ok(TrialDescription {
                 text,
                 source: DescriptionSource::Typed,
                 edited: false,
                 audio: None,
             }),
-            Response::Nothing => Ok(TrialDescription {
+            Response::Nothing | Response::Stopped => Ok(TrialDescription {
                 text: String::new(),
                 source: DescriptionSource::None,
                 edited: false,

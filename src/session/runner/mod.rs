@@ -306,7 +306,17 @@ impl<'a> Runner<'a> {
                 of: total,
                 id,
             });
-            let recorded = self.run_trial(index, subject)?;
+            let Some(recorded) = self.run_trial(index, subject)? else {
+                // Stopped before the description: the trial stays unfinished (the
+                // folder marks it interrupted), so a resume shows it again.
+                let id = &self.folder.meta().trials[index].id;
+                return Ok(SessionStatus::Stopped {
+                    reason: format!(
+                        "stopped before trial {id} was described; that trial is shown again \
+                         on resume"
+                    ),
+                });
+            };
             if let Err(message) = analyze(&recorded) {
                 let text = format!(
                     "analysis of trial {} failed: {message}",
@@ -341,11 +351,13 @@ impl<'a> Runner<'a> {
         Ok(SessionStatus::Complete)
     }
 
+    /// Records trial `index`; `None` when the session was stopped before the subject
+    /// described it.
     fn run_trial(
         &mut self,
         index: usize,
         subject: &mut dyn Subject,
-    ) -> Result<RecordedTrial, RunError> {
+    ) -> Result<Option<RecordedTrial>, RunError> {
         let study_index = self.study_index(index);
         let trial = self.study.study.trials[study_index].clone();
         let now = self.options.clock.now_us();
@@ -416,22 +428,25 @@ impl<'a> Runner<'a> {
             .map_err(|e| RunError::Storage(e.to_string()))?;
 
         if let Some(dictation) = trial.dictation {
-            let description =
-                self.describe(&trial, index, dictation.max_length_ms, subject, &dir)?;
+            let Some(description) =
+                self.describe(&trial, index, dictation.max_length_ms, subject, &dir)?
+            else {
+                return Ok(None);
+            };
             let path = dir.join("description.json");
             let text = serde_json::to_string_pretty(&description)
                 .map_err(|e| RunError::Storage(e.to_string()))?;
             super::meta::write_atomically(&path, text.as_bytes())
                 .map_err(|e| RunError::Storage(format!("{}: {e}", path.display())))?;
         }
-        Ok(RecordedTrial {
+        Ok(Some(RecordedTrial {
             index,
             dir,
             samples,
             stimulus_on_us,
             stimulus_off_us,
             clicks,
-        })
+        }))
     }
 
     /// Waits `duration`, draining the source every poll interval into `recorder`

@@ -26,6 +26,10 @@ pub enum Response {
     Text(String),
     /// Nothing (skipped).
     Nothing,
+    /// The session was stopped before the subject answered: the trial is not
+    /// complete (it stays interrupted and is shown again on resume), and the
+    /// session stops.
+    Stopped,
     /// Live speech from a microphone (`None`: the default input device), recorded until
     /// [`Subject::dictation_done`] says so or the trial's maximum length. A microphone
     /// that cannot be opened is noted and the trial gets no description.

@@ -91,7 +91,7 @@ impl<'a> CalibrationRun<'a> {
                     }
                 }
                 ToSession::SkipCalibration => break Calibrated::Skipped,
-                ToSession::Stop => break Calibrated::Stopped,
+                ToSession::Stop { .. } => break Calibrated::Stopped,
                 _ => {}
             }
             if self.stop_requested {
@@ -128,7 +128,7 @@ impl<'a> CalibrationRun<'a> {
         while Instant::now() < end {
             self.source.drain_samples(&mut self.scratch);
             match self.inbox.try_recv() {
-                Ok(ToSession::Stop) | Err(TryRecvError::Disconnected) => {
+                Ok(ToSession::Stop { .. }) | Err(TryRecvError::Disconnected) => {
                     self.stop_requested = true;
                 }
                 // Other requests wait until this sequence is done (the UI disables them).

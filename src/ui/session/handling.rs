@@ -229,7 +229,7 @@ fn send(session: &mut SessionState, message: ToSession) {
         ToSession::Validate { .. } => running.calibration_busy = Some(TargetPhase::Validation),
         ToSession::Pause { .. } => running.pause = PauseState::Requested,
         ToSession::Resume { .. } => running.pause = PauseState::Running,
-        ToSession::Stop => running.stop_requested = true,
+        ToSession::Stop { .. } => running.stop_requested = true,
         ToSession::Describe(_) => running.description_text.clear(),
         _ => {}
     }

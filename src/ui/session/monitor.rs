@@ -13,7 +13,7 @@ use super::command::SessionCommand;
 use super::handling::frame_time_us;
 use super::live::LiveSnapshot;
 use super::presentation::letterbox;
-use super::protocol::{SubjectScreen, ToSession};
+use super::protocol::{StopOrigin, SubjectScreen, ToSession};
 use super::state::{PauseState, RunningSession, Stage};
 
 const GAZE: egui::Color32 = egui::Color32::from_rgb(40, 220, 120);
@@ -132,6 +132,9 @@ fn controls_ui(ui: &mut egui::Ui, running: &RunningSession, commands: &mut Comma
         PauseState::Requested => {
             ui.label("Pausing after this trial…");
         }
+        PauseState::Confirming => {
+            ui.label(PAUSE_ASKED);
+        }
         _ if matches!(running.screen, SubjectScreen::Paused) => {
             if ui.button("Continue the session").clicked() {
                 send(
@@ -153,16 +156,45 @@ fn controls_ui(ui: &mut egui::Ui, running: &RunningSession, commands: &mut Comma
             }
         }
     }
+    // Stopping asks first: a stray click must not end a study.
+    let confirming_id = ui.scope_id().with("confirm-stop");
+    let confirming = ui.data(|d| d.get_temp::<bool>(confirming_id).unwrap_or(false));
     if running.stop_requested {
         ui.label("Stopping after this step…");
+    } else if confirming {
+        ui.group(|ui| {
+            ui.label(STOP_QUESTION);
+            ui.horizontal(|ui| {
+                if ui.button("Stop now").clicked() {
+                    send(
+                        commands,
+                        ToSession::Stop {
+                            by: StopOrigin::Experimenter,
+                        },
+                    );
+                    ui.data_mut(|d| d.remove::<bool>(confirming_id));
+                }
+                if ui.button("Keep going").clicked() {
+                    ui.data_mut(|d| d.remove::<bool>(confirming_id));
+                }
+            });
+        });
     } else if ui
-        .button("Stop the session")
-        .on_hover_text("Completed trials are kept; the rest can be resumed later")
+        .button("Stop the session…")
+        .on_hover_text("Asks first. Completed trials are kept; the rest can be resumed later")
         .clicked()
     {
-        send(commands, ToSession::Stop);
+        ui.data_mut(|d| d.insert_temp(confirming_id, true));
     }
 }
+
+/// What the monitor says while the subject's screen asks whether to pause.
+pub const PAUSE_ASKED: &str = "Escape on the subject's screen: asking whether to pause \
+     (once the picture is gone)";
+
+/// The question the monitor asks before it stops a session.
+pub const STOP_QUESTION: &str = "Stop the session now? Completed trials are kept; a trial \
+     not yet described is shown again when the session is resumed.";
 
 /// The subject's screen in miniature with the gaze and the fixations.
 fn stimulus_view_ui(

@@ -2,7 +2,8 @@
 //! what the session thread asks for: calibration targets, instructions, the fixation
 //! cross, the stimulus, the description prompt or dictation indicator with the time
 //! left, breaks, the pause screen and the TIPI questionnaire. Space continues, Escape
-//! asks to pause (with a confirmation).
+//! asks to pause (with a confirmation), never on top of a stimulus, the fixation cross
+//! or a calibration target: Escape during one is remembered and asked after it.
 //!
 //! The study's screen is drawn in the largest rectangle of its aspect ratio inside the
 //! window (letterboxed), so display-normalized coordinates mean the same here, in the
@@ -20,7 +21,7 @@ use crate::ui::command::{Command, CommandQueue};
 use super::bubble_view::{self, Bubbles};
 use super::command::SessionCommand;
 use super::handling::frame_time_us;
-use super::protocol::{SubjectScreen, ToSession};
+use super::protocol::{StopOrigin, SubjectScreen, ToSession};
 use super::state::{PauseState, RunningSession, SessionState};
 
 pub const VIEWPORT_TITLE: &str = "scanscribe: subject screen";
@@ -392,7 +393,12 @@ fn paused_ui(ui: &mut egui::Ui, display: egui::Rect, commands: &mut CommandQueue
         );
     }
     if ui.button("Stop the session (S)").clicked() || stop {
-        send(commands, ToSession::Stop);
+        send(
+            commands,
+            ToSession::Stop {
+                by: StopOrigin::SubjectScreen,
+            },
+        );
     }
 }
 
@@ -440,7 +446,18 @@ fn questionnaire_ui(ui: &mut egui::Ui, running: &mut RunningSession, commands: &
     });
 }
 
-/// The pause question after Escape; `(escape, enter)`: those keys were pressed.
+/// Whether `screen` is one whose gaze is recorded and must stay uncovered.
+pub fn shows_recorded_screen(screen: &SubjectScreen) -> bool {
+    matches!(
+        screen,
+        SubjectScreen::Stimulus { .. }
+            | SubjectScreen::FixationCross { .. }
+            | SubjectScreen::CalibrationTarget { .. }
+    )
+}
+
+/// The pause question after Escape, asked once no recorded screen is showing;
+/// `(escape, enter)`: those keys were pressed.
 fn pause_overlay_ui(
     ui: &mut egui::Ui,
     running: &mut RunningSession,
@@ -451,8 +468,12 @@ fn pause_overlay_ui(
         running.screen,
         SubjectScreen::Paused | SubjectScreen::Questionnaire
     );
+    // Nothing may cover what is being recorded: the question waits until the
+    // stimulus (or the cross, or a calibration target) is gone.
+    let recorded = shows_recorded_screen(&running.screen);
     match running.pause {
         PauseState::Running if escape && pausable => running.pause = PauseState::Confirming,
+        PauseState::Confirming | PauseState::Requested if recorded => {}
         PauseState::Confirming => {
             let mut decision = None;
             egui::Frame::popup(ui.style()).show(ui, |ui| {

@@ -56,7 +56,27 @@ pub enum ToSession {
     },
     /// End the session at the next step; completed trials are kept, the rest stay
     /// pending for a resume.
-    Stop,
+    Stop {
+        by: StopOrigin,
+    },
+}
+
+/// Who stopped a session, for the reason recorded in `session.ron`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOrigin {
+    /// The experimenter, on the monitor.
+    Experimenter,
+    /// Someone at the subject's screen (the pause screen's Stop, or S).
+    SubjectScreen,
+}
+
+impl StopOrigin {
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Experimenter => "by the experimenter",
+            Self::SubjectScreen => "on the subject's screen",
+        }
+    }
 }
 
 /// How the source's calibration works.

@@ -14,7 +14,7 @@ use crate::session::simulated_subject::SimulatedSubject;
 use crate::study::{LoadedStudy, Trial};
 
 use super::live::LiveMonitor;
-use super::protocol::{FromSession, Reporter, SubjectScreen, ToSession};
+use super::protocol::{FromSession, Reporter, StopOrigin, SubjectScreen, ToSession};
 
 /// What the subject answers with when a description is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub struct AppSubject<'a> {
     current_trial: Option<usize>,
     clicks: Vec<BubbleClick>,
     dictation_done: bool,
+    /// Who asked to stop first.
+    stopped_by: Option<StopOrigin>,
 }
 
 /// What waiting for the UI ended with.
@@ -72,7 +74,13 @@ impl<'a> AppSubject<'a> {
             current_trial: None,
             clicks: Vec::new(),
             dictation_done: false,
+            stopped_by: None,
         }
+    }
+
+    /// "by the experimenter" or "on the subject's screen" (a closed link: the former).
+    fn stopped_by(&self) -> &'static str {
+        self.stopped_by.unwrap_or(StopOrigin::Experimenter).words()
     }
 
     fn show(&self, screen: SubjectScreen) {
@@ -86,8 +94,9 @@ impl<'a> AppSubject<'a> {
                 self.paused_at_us.get_or_insert(at_us);
                 None
             }
-            ToSession::Stop => {
+            ToSession::Stop { by } => {
                 self.stop_requested = true;
+                self.stopped_by.get_or_insert(by);
                 None
             }
             ToSession::Presented {
@@ -165,7 +174,7 @@ impl Subject for AppSubject<'_> {
         self.pump();
         if self.stop_requested {
             return TrialGate::Stop {
-                reason: "stopped by the experimenter".into(),
+                reason: format!("stopped {}", self.stopped_by()),
                 paused_us: None,
             };
         }
@@ -181,7 +190,7 @@ impl Subject for AppSubject<'_> {
                 resumed_us: at_us.max(paused_us),
             },
             _ => TrialGate::Stop {
-                reason: "stopped by the experimenter during a pause".into(),
+                reason: format!("stopped {} during a pause", self.stopped_by()),
                 paused_us: Some(paused_us),
             },
         }
@@ -277,7 +286,7 @@ impl Subject for AppSubject<'_> {
         self.show(SubjectScreen::Blank);
         match answer {
             Wait::Answer(ToSession::Describe(response)) => response,
-            _ => Response::Nothing,
+            _ => Response::Stopped,
         }
     }
 
