@@ -18,6 +18,7 @@ use scanscribe::session::runner::TrialDescription;
 use scanscribe::session::{SessionFolder, SessionStatus, TrialState};
 use scanscribe::ui::App;
 use scanscribe::ui::session::monitor::{PAUSE_ASKED, STOP_QUESTION};
+use scanscribe::ui::session::presentation::answer_hint;
 use scanscribe::ui::session::protocol::SubjectScreen;
 use scanscribe::ui::session::state::{PauseState, Stage};
 use ui_support::*;
@@ -112,6 +113,8 @@ fn a_session_with_the_mouse_runs_two_trials_into_a_valid_folder() {
         |app| screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_))),
     );
     harness.get_by_label("Look at each picture, then describe it.");
+    // No microphone was chosen: the subject is told to type, and how to finish.
+    harness.get_by_label(answer_hint(true));
     harness.get_by_label("Press space to begin.");
     harness.key_press(egui::Key::Space);
     harness.step();

@@ -197,6 +197,7 @@ fn start_session(
         MicChoice::Default => DescriptionMode::Microphone(None),
         MicChoice::Named(name) => DescriptionMode::Microphone(Some(name.clone())),
     };
+    let typed = description == DescriptionMode::Typed;
     let spec = SessionSpec {
         study,
         start,
@@ -209,12 +210,14 @@ fn start_session(
     match spawn_session(spec, ctx) {
         Ok(link) => {
             session.setup_problem = None;
-            session.running = Some(RunningSession::new(
+            let mut running = RunningSession::new(
                 link,
                 live,
                 session.form.source.clone(),
                 session.form.full_screen,
-            ));
+            );
+            running.typed_descriptions = typed;
+            session.running = Some(running);
         }
         Err(message) => session.setup_problem = Some(message),
     }

@@ -34,6 +34,8 @@ const MAIN_WINDOW_PASSES_FIRST: u64 = 10;
 pub const BUBBLE_VIEW_LABEL: &str = "Blurred picture: click where you want to see it sharply";
 const BACKGROUND: egui::Color32 = egui::Color32::from_gray(96);
 const TEXT: egui::Color32 = egui::Color32::from_gray(245);
+/// Base of the description field's hint colour (egui greys it further).
+const HINT: egui::Color32 = egui::Color32::from_gray(60);
 
 /// Shows the subject's screen while a session runs; call every frame.
 pub fn presentation_viewport(
@@ -141,6 +143,17 @@ fn send(commands: &mut CommandQueue, message: ToSession) {
     commands.send(Command::Session(SessionCommand::Send(message)));
 }
 
+/// How the subject gives a description in this session, shown under the study's
+/// instructions (which may say "aloud" when no microphone was chosen).
+pub fn answer_hint(typed: bool) -> &'static str {
+    if typed {
+        "No microphone is used: you will type each description. When a picture \
+         disappears, type what you saw and press Enter."
+    } else {
+        "When a picture disappears, describe it aloud; press space when you are done."
+    }
+}
+
 /// Draws the current screen; returns the trial index when it drew a stimulus.
 fn screen_ui(
     ui: &mut egui::Ui,
@@ -177,6 +190,10 @@ fn screen_ui(
         SubjectScreen::Instructions(text) => {
             ui.add_space(display.height() * 0.2);
             ui.label(egui::RichText::new(&text).size(22.0));
+            if study.study.trials.iter().any(|t| t.dictation.is_some()) {
+                ui.add_space(16.0);
+                ui.label(egui::RichText::new(answer_hint(running.typed_descriptions)).size(18.0));
+            }
             if !text.to_lowercase().contains("space") {
                 ui.add_space(24.0);
                 ui.label(
@@ -353,17 +370,21 @@ fn describe_ui(
     ui.add_space(display.height() * 0.25);
     ui.label(egui::RichText::new("Describe the picture you just saw.").size(24.0));
     ui.add_space(12.0);
-    let field = ui.add(
-        egui::TextEdit::singleline(&mut running.description_text)
-            .id_salt("description")
-            .hint_text(
-                egui::RichText::new("Type here, then press Enter")
-                    .color(egui::Color32::from_gray(110)),
+    // The hint takes the weak text colour, which derives from the screen's light
+    // text colour: on the field's light background it needs a dark one.
+    let field = ui
+        .scope(|ui| {
+            ui.visuals_mut().override_text_color = Some(HINT);
+            ui.add(
+                egui::TextEdit::singleline(&mut running.description_text)
+                    .id_salt("description")
+                    .hint_text("Type here, then press Enter")
+                    .desired_width(display.width() * 0.7)
+                    .text_color(egui::Color32::BLACK)
+                    .background_color(egui::Color32::from_gray(235)),
             )
-            .desired_width(display.width() * 0.7)
-            .text_color(egui::Color32::BLACK)
-            .background_color(egui::Color32::from_gray(235)),
-    );
+        })
+        .inner;
     if running.pause != PauseState::Confirming && !field.has_focus() && !field.lost_focus() {
         field.request_focus();
     }

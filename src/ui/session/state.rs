@@ -125,6 +125,8 @@ pub struct RunningSession {
     pub stop_requested: bool,
     /// The description being typed in the presentation window.
     pub description_text: String,
+    /// Descriptions are typed (no microphone was chosen): the instructions say so.
+    pub typed_descriptions: bool,
     /// The questionnaire's answers so far (1–7).
     pub questionnaire: [Option<u8>; 10],
     /// The trial whose first stimulus frame was drawn and still has to be reported.
@@ -164,6 +166,7 @@ impl RunningSession {
             pause: PauseState::Running,
             stop_requested: false,
             description_text: String::new(),
+            typed_descriptions: true,
             questionnaire: [None; 10],
             stimulus_frame_pending: None,
             stimulus_reported: None,
