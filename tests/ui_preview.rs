@@ -20,6 +20,7 @@ use replay_support::Recorded;
 use scanscribe::model::deper::demo_model::{DemoModel, DemoSpec, RECIPE, ensure_demo_model};
 use scanscribe::ui::app_state::Screen;
 use scanscribe::ui::preview::ratings::{DescriptionKind, read_ratings};
+use scanscribe::ui::preview::screen::replace_question;
 use scanscribe::ui::preview::state::PreviewState;
 use scanscribe::ui::{App, Settings, Startup};
 use ui_support::{harness, step_until};
@@ -200,6 +201,13 @@ fn an_unseen_cohort_subject_is_enrolled_previewed_and_rates_blind() {
     }
     harness.snapshot("preview_rated");
 
+    // Description B's column, comment field included, stays inside the window.
+    let window = harness.ctx.content_rect();
+    let comment_b = harness.get_by_label("Comment on B (optional)").rect();
+    assert!(
+        comment_b.max.x <= window.max.x,
+        "{comment_b:?} runs past {window:?}"
+    );
     rate_and_save(&mut harness);
     let path = dir
         .path()
@@ -340,4 +348,20 @@ fn a_recorded_session_enrolls_and_keeps_its_ratings() {
         session.join("ratings.jsonl"),
         "ratings stay with the session"
     );
+
+    // Loading a model again would clear the enrollment: the screen asks first.
+    harness.get_by_label("Load model").click();
+    harness.run();
+    harness.get_by_label(&replace_question("p01"));
+    harness.get_by_label("Keep this model").click();
+    harness.run();
+    assert!(preview(&harness).profile.is_some(), "kept");
+    assert!(harness.query_by_label(&replace_question("p01")).is_none());
+    harness.get_by_label("Load model").click();
+    harness.run();
+    harness.get_by_label("Replace the model").click();
+    harness.step();
+    step_until(&mut harness, "model loaded again", |app| {
+        app.state().preview.model.ready().is_some() && app.state().preview.pending_model.is_none()
+    });
 }

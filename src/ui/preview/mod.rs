@@ -346,7 +346,12 @@ pub fn receive_events(state: &mut PreviewState, ctx: &egui::Context) {
                         }
                         Dialog::Image => PreviewCommand::Describe(path),
                     };
-                    handle_command(state, ctx, command);
+                    if matches!(command, PreviewCommand::LoadModel(_)) && state.profile.is_some() {
+                        // It would clear the enrollment on screen: the screen asks first.
+                        state.pending_model = Some(command);
+                    } else {
+                        handle_command(state, ctx, command);
+                    }
                 }
             }
         }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::deper::demo_model::default_demo_dir;
+
 /// Which model wrote a description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,7 +82,9 @@ pub fn profile_path(session: Option<&Path>, records: Option<&Path>, subject: &st
 }
 
 /// `<session>/<in_session>` for a session, else `<folder>/<subject>.<extension>` beside
-/// the records file (or in the working folder).
+/// the records file (or in the working folder). Records in the demo's cache folder
+/// (which a rebuild deletes) send it to the user's data folder instead:
+/// `<data>/demo/<folder>/<subject>.<extension>` (see [`user_data_dir`]).
 fn subject_file(
     session: Option<&Path>,
     records: Option<&Path>,
@@ -91,7 +95,33 @@ fn subject_file(
         return session.join(in_session);
     }
     let beside = records.map_or(Path::new(""), |r| r.parent().unwrap_or(Path::new(".")));
-    beside.join(folder).join(format!("{subject}.{extension}"))
+    let file = format!("{subject}.{extension}");
+    if is_inside(beside, &default_demo_dir()) {
+        return user_data_dir().join("demo").join(folder).join(file);
+    }
+    beside.join(folder).join(file)
+}
+
+/// Whether `path` is `folder` or inside it (compared after resolving links where the
+/// paths exist).
+fn is_inside(path: &Path, folder: &Path) -> bool {
+    let resolve = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    !path.as_os_str().is_empty() && resolve(path).starts_with(resolve(folder))
+}
+
+/// Where scanscribe keeps what users make outside sessions (ratings and profiles of
+/// demo subjects): `$SCANSCRIBE_DATA_DIR`, else `$XDG_DATA_HOME/scanscribe`, else
+/// `~/.local/share/scanscribe`.
+pub fn user_data_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("SCANSCRIBE_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(data) = var("XDG_DATA_HOME") {
+        return PathBuf::from(data).join("scanscribe");
+    }
+    let home = var("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".local").join("share").join("scanscribe")
 }
 
 /// The entries already in `path` (none if it does not exist); a line that is not an
@@ -157,6 +187,26 @@ mod tests {
                 comment: "too short".into(),
             }],
         }
+    }
+
+    #[test]
+    fn ratings_of_demo_subjects_never_go_into_the_demo_cache() {
+        let records = default_demo_dir().join("data").join("records.jsonl");
+        let path = ratings_path(None, Some(&records), "s21");
+        assert!(!path.starts_with(default_demo_dir()), "{}", path.display());
+        assert_eq!(
+            path,
+            user_data_dir()
+                .join("demo")
+                .join("ratings")
+                .join("s21.jsonl")
+        );
+        let profile = profile_path(None, Some(&records), "s21");
+        assert!(
+            !profile.starts_with(default_demo_dir()),
+            "{}",
+            profile.display()
+        );
     }
 
     #[test]

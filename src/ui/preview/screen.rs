@@ -70,25 +70,41 @@ fn model_ui(ui: &mut egui::Ui, state: &mut PreviewState, send: &mut impl FnMut(P
         }
     }
     let busy = matches!(state.model, ModelStatus::Loading { .. });
-    ui.add_enabled_ui(!busy, |ui| {
-        if ui
-            .button("Use the demo model")
+    if let Some(pending) = state.pending_model.clone() {
+        let subject = state.profile.as_ref().map_or("", |p| p.subject.as_str());
+        ui.group(|ui| {
+            ui.label(replace_question(subject));
+            ui.horizontal(|ui| {
+                if ui.button("Replace the model").clicked() {
+                    state.pending_model = None;
+                    send(pending);
+                }
+                if ui.button("Keep this model").clicked() {
+                    state.pending_model = None;
+                }
+            });
+        });
+    }
+    let using_demo = state.cohort.is_some() && state.model.ready().is_some();
+    ui.add_enabled_ui(!busy && state.pending_model.is_none(), |ui| {
+        let demo = ui
+            .add_enabled(!using_demo, egui::Button::new("Use the demo model"))
             .on_hover_text(
                 "Trained on a simulated cohort the first time (about eight minutes on two \
                  cores, with progress here), then cached",
             )
-            .clicked()
-        {
-            send(PreviewCommand::use_default_demo_model());
+            .on_disabled_hover_text("The demo model is the one in use");
+        if demo.clicked() {
+            change_model(state, PreviewCommand::use_default_demo_model(), send);
         }
         labelled_field(ui, "Model folder", &mut state.model_path_input);
         ui.horizontal(|ui| {
-            let path = state.model_path_input.trim();
+            let path = state.model_path_input.trim().to_owned();
             if ui
                 .add_enabled(!path.is_empty(), egui::Button::new("Load model"))
                 .clicked()
             {
-                send(PreviewCommand::LoadModel(path.into()));
+                change_model(state, PreviewCommand::LoadModel(path.into()), send);
             }
             if ui
                 .add_enabled(!state.dialog_open, egui::Button::new("Browse model…"))
@@ -416,8 +432,14 @@ fn described_ui(
                 }
             });
             let label = ui.label(format!("Comment on {} (optional)", ["A", "B"][shown]));
-            ui.add(egui::TextEdit::multiline(&mut state.drafts[shown].comment).desired_rows(2))
-                .labelled_by(label.id);
+            // As wide as its column, never wider: the B column stays inside the window.
+            let width = ui.available_width();
+            ui.add(
+                egui::TextEdit::multiline(&mut state.drafts[shown].comment)
+                    .desired_rows(2)
+                    .desired_width(width),
+            )
+            .labelled_by(label.id);
         }
     });
     ui.add_space(6.0);
@@ -433,6 +455,28 @@ fn described_ui(
             ui.label(message);
         }
     });
+}
+
+/// Sends a model change, or, when an enrollment is on screen (which the change
+/// clears), keeps it for the question "Use another model?".
+pub fn change_model(
+    state: &mut PreviewState,
+    command: PreviewCommand,
+    send: &mut impl FnMut(PreviewCommand),
+) {
+    if state.profile.is_some() {
+        state.pending_model = Some(command);
+    } else {
+        send(command);
+    }
+}
+
+/// What the screen asks before a model change replaces `subject`'s enrollment.
+pub fn replace_question(subject: &str) -> String {
+    format!(
+        "Use another model? The enrollment of {subject} and the preview are cleared \
+         (saved ratings and profiles stay)."
+    )
 }
 
 /// A text field with its label before it (the label names it for screen readers).

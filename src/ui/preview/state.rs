@@ -79,6 +79,9 @@ pub struct PreviewState {
     /// The last save's result for the user.
     pub saved_message: Option<String>,
     pub errors: Vec<String>,
+    /// A model change asked for while an enrollment is on screen: it replaces the
+    /// enrollment and the preview, so the screen asks first.
+    pub pending_model: Option<super::PreviewCommand>,
     pub dialog_open: bool,
     pub jobs: PreviewJobs,
 }
