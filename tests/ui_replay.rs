@@ -73,6 +73,18 @@ fn two_subjects_side_by_side_with_their_descriptions_and_playback() {
     assert_eq!(state.subjects.len(), 2, "errors: {:?}", state.errors);
     assert_eq!(state.trial_id.as_deref(), Some("scene-01"));
     assert_eq!(state.layout, Layout::SideBySide);
+    // With the sessions' study open, the trial list follows the study's order, not
+    // the first subject's shuffled one; another study's order is not used.
+    let presented = state.trial_ids();
+    let mut study_order = presented.clone();
+    study_order.reverse();
+    let study_id = state.subjects[0].session.study_id.clone();
+    harness.state_mut().state_mut().replay.study_order = Some((study_id, study_order.clone()));
+    assert_eq!(replay(&harness).trial_ids(), study_order);
+    harness.state_mut().state_mut().replay.study_order =
+        Some(("another-study".into(), study_order.clone()));
+    assert_eq!(replay(&harness).trial_ids(), presented);
+    let state = replay(&harness);
     let trials = state.current_trials();
     let totals: Vec<usize> = trials
         .iter()
@@ -213,8 +225,10 @@ fn exports_write_the_fixations_csv_and_a_png_of_the_view() {
     let export_dir = PathBuf::from(&replay(&harness).export_dir_input);
     assert_eq!(
         export_dir,
-        recorded.sessions_root().join("replay").join("exports")
+        recorded.dir.path().join("exports").join("replay"),
+        "outside the sessions folder, so sessions/<study>/* stays sessions only"
     );
+    assert!(!export_dir.starts_with(recorded.sessions_root()));
 
     harness.get_by_label("Export fixations CSV").click();
     harness.step();

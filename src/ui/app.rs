@@ -65,6 +65,11 @@ impl App {
         &self.state
     }
 
+    /// The UI state, for tests that set up a situation directly.
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -87,6 +92,14 @@ impl App {
             Screen::Study => panels::study_ui(ui, &self.state, &mut self.commands),
             Screen::Session => session::session_ui(ui, &mut self.state, &mut self.commands),
             Screen::Replay => {
+                // The open study's trial order, for the trial list.
+                if let Some(open) = self.state.study.loaded() {
+                    let study = &open.loaded.study;
+                    self.state.replay.study_order = Some((
+                        study.id.clone(),
+                        study.trials.iter().map(|t| t.id.clone()).collect(),
+                    ));
+                }
                 super::replay::screen::replay_ui(ui, &mut self.state.replay, &mut self.commands);
             }
             Screen::Preview => {

@@ -184,8 +184,9 @@ pub fn add_session(state: &mut ReplayState, session: data::ReplaySession) {
         return;
     }
     if state.export_dir_input.is_empty() {
-        let base = session.root.parent().unwrap_or(&session.root);
-        state.export_dir_input = base.join("exports").display().to_string();
+        state.export_dir_input = default_export_dir(&session.root, &session.study_id)
+            .display()
+            .to_string();
     }
     let color = state.next_color();
     state.subjects.push(OpenSubject {
@@ -195,6 +196,18 @@ pub fn add_session(state: &mut ReplayState, session: data::ReplaySession) {
     if state.trial_id.is_none() {
         state.trial_id = state.trial_ids().into_iter().next();
     }
+}
+
+/// Where exports go unless the user says otherwise: outside the sessions folder, so
+/// that `sessions/<study>/*` keeps meaning sessions. A session lives in
+/// `<sessions>/<study>/<subject>_<time>/`; exports go to `<above sessions>/exports/<study>/`.
+pub fn default_export_dir(session_root: &std::path::Path, study_id: &str) -> PathBuf {
+    let above_sessions = session_root
+        .parent()
+        .and_then(std::path::Path::parent)
+        .and_then(std::path::Path::parent)
+        .unwrap_or(std::path::Path::new(""));
+    above_sessions.join("exports").join(study_id)
 }
 
 /// Starts decoding the images of the chosen trial that are not loaded yet.

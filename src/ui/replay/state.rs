@@ -108,6 +108,9 @@ pub struct ReplayState {
     pub path_input: String,
     /// The "Export folder" field; filled in when the first session opens.
     pub export_dir_input: String,
+    /// The open study's id and trial ids in file order: the trial list follows it
+    /// for sessions of that study (a session only knows its own, shuffled, order).
+    pub study_order: Option<(String, Vec<String>)>,
     pub dialog_open: bool,
     /// Stimulus textures by image path.
     pub textures: HashMap<PathBuf, StimulusTexture>,
@@ -121,9 +124,16 @@ pub struct ReplayState {
 }
 
 impl ReplayState {
-    /// Trial ids of the open sessions: the first session's order, then any others.
+    /// Trial ids of the open sessions: in the study's order when the open study is
+    /// theirs, else the first session's presentation order; then any others.
     pub fn trial_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = Vec::new();
+        let recorded = |id: &str| self.subjects.iter().any(|s| s.session.trial(id).is_some());
+        if let (Some((study_id, order)), Some(first)) = (&self.study_order, self.subjects.first())
+            && *study_id == first.session.study_id
+        {
+            ids.extend(order.iter().filter(|id| recorded(id)).cloned());
+        }
         for subject in &self.subjects {
             for trial in &subject.session.trials {
                 if !ids.contains(&trial.id) {
