@@ -137,8 +137,47 @@ fn syntax_errors_give_line_and_column() {
 fn unknown_fields_are_rejected_with_their_line() {
     let message =
         Fixture::new().error_after("viewing_time_ms: 3000", "viewing_time_ms: 3000, colour: 1");
-    assert!(message.contains(":18:"), "{message}");
+    assert!(message.contains("line 18: "), "{message}");
     assert!(message.contains("colour"), "{message}");
+}
+
+#[test]
+fn an_unknown_field_does_not_hide_the_other_problems() {
+    let fixture = Fixture::new();
+    // The screen written over several lines, as experimenters often do.
+    let text = GOOD
+        .replacen(
+            "screen: (resolution_px: (1920, 1080), size_mm: (531.0, 299.0), viewing_distance_mm: 650.0),",
+            "screen: (\n        resolution_px: (1920, 1080),\n        size_mm: (531.0, 299.0),\n        viewing_distance_mm: -3.0,\n    ),",
+            1,
+        )
+        .replacen(
+            "viewing_time_ms: 3000",
+            "viewing_time_ms: 3000, colour: (1, \"a, b\")",
+            1,
+        )
+        .replacen("sub/b.png", "sub/missing.png", 1);
+    let colour_line = text.lines().position(|l| l.contains("colour")).unwrap() + 1;
+    let path = fixture.write(&text);
+    let message = load_study(&path).unwrap_err().to_string();
+    assert!(message.contains("3 problem(s)"), "{message}");
+    assert!(
+        message.contains(&format!("line {colour_line}: Trial.colour")),
+        "{message}"
+    );
+    assert!(
+        message.contains("trials[1].image: image not found"),
+        "{message}"
+    );
+    let distance_line = text
+        .lines()
+        .position(|l| l.contains("viewing_distance_mm"))
+        .unwrap()
+        + 1;
+    assert!(
+        message.contains(&format!("line {distance_line}: screen.viewing_distance_mm")),
+        "the value's own line, not `screen: (`: {message}"
+    );
 }
 
 #[test]

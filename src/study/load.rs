@@ -1,11 +1,13 @@
-//! Loading a study file: RON parsing, then every semantic check, with all problems
-//! reported at once (file, line where it can be found, field, what was expected).
+//! Loading a study file: RON parsing (past unknown fields: see [`super::unknown_fields`]),
+//! then every semantic check, with all problems reported at once (file, line where it
+//! can be found, field, what was expected).
 
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 use super::schema::Study;
+use super::unknown_fields::parse_past_unknown_fields;
 
 /// One thing wrong with a study file.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,9 +101,25 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
         source,
     })?;
     // A byte order mark (editors on Windows) is not RON; its absence changes no line.
-    let study = parse(path, text.trim_start_matches('\u{feff}'))?;
+    let (study, mut problems) = parse_past_unknown_fields(text.trim_start_matches('\u{feff}'))
+        .map_err(|(error, set_aside)| {
+            let mut message = error.code.to_string();
+            if !set_aside.is_empty() {
+                let lines: Vec<String> = set_aside
+                    .iter()
+                    .map(|p| format!("{} (line {})", p.field, p.line.unwrap_or(0)))
+                    .collect();
+                message += &format!("; unknown fields before it: {}", lines.join(", "));
+            }
+            message += "; the rest of the file was not checked";
+            StudyError::Syntax {
+                path: path.to_path_buf(),
+                line: error.span.start.line,
+                column: error.span.start.col,
+                message,
+            }
+        })?;
     let folder = path.parent().unwrap_or(Path::new("."));
-    let mut problems = Vec::new();
     let mut report = |line: Option<usize>, field: String, message: String| {
         problems.push(Problem {
             line,
@@ -112,7 +130,10 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
 
     check_text_fields(&study, &text, &mut report);
     for (field, message) in study.screen.problems() {
-        report(line_of(&text, "screen:"), field.to_owned(), message);
+        // The value's own line (`viewing_distance_mm: -3.0`), else the block's.
+        let name = field.rsplit('.').next().unwrap_or(field);
+        let line = line_of(&text, &format!("{name}:")).or_else(|| line_of(&text, "screen:"));
+        report(line, field.to_owned(), message);
     }
     check_calibration(&study, &text, &mut report);
     check_attention(&study, &text, &mut report);
@@ -221,18 +242,6 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
             problems,
         }),
     }
-}
-
-/// Parses a study from RON text; `path` is only used in messages.
-pub fn parse(path: &Path, text: &str) -> Result<Study, StudyError> {
-    let options =
-        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-    options.from_str(text).map_err(|e| StudyError::Syntax {
-        path: path.to_path_buf(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: e.code.to_string(),
-    })
 }
 
 type Report<'a> = dyn FnMut(Option<usize>, String, String) + 'a;

@@ -8,6 +8,7 @@ pub mod geometry;
 mod load;
 pub mod schema;
 pub mod tipi;
+mod unknown_fields;
 
 pub use geometry::ScreenGeometry;
 pub(crate) use load::fnv1a;
