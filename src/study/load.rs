@@ -102,7 +102,8 @@ pub fn load_study(path: &Path) -> Result<LoadedStudy, StudyError> {
     })?;
     // A byte order mark (editors on Windows) is not RON; its absence changes no line.
     let (study, mut problems) = parse_past_unknown_fields(text.trim_start_matches('\u{feff}'))
-        .map_err(|(error, set_aside)| {
+        .map_err(|stopped| {
+            let (error, set_aside) = *stopped;
             let mut message = error.code.to_string();
             if !set_aside.is_empty() {
                 let lines: Vec<String> = set_aside

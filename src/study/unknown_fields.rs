@@ -12,15 +12,16 @@ use ron::error::{Error as RonError, Position, SpannedError};
 use super::load::Problem;
 use super::schema::Study;
 
+/// The error that stopped the parse, and the unknown fields set aside before it.
+pub type Stopped = (SpannedError, Vec<Problem>);
+
 /// Most unknown fields set aside before giving up (each costs a parse).
 const MAX_UNKNOWN_FIELDS: usize = 64;
 
 /// Parses `text`, setting aside unknown fields; returns the study and one problem per
 /// field set aside, or the first error that is not an unknown field (with the
 /// problems found before it).
-pub fn parse_past_unknown_fields(
-    text: &str,
-) -> Result<(Study, Vec<Problem>), (SpannedError, Vec<Problem>)> {
+pub fn parse_past_unknown_fields(text: &str) -> Result<(Study, Vec<Problem>), Box<Stopped>> {
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     let mut text = text.to_owned();
@@ -31,13 +32,13 @@ pub fn parse_past_unknown_fields(
             Err(error) => error,
         };
         let RonError::NoSuchStructField { found, outer, .. } = &error.code else {
-            return Err((error, set_aside));
+            return Err(Box::new((error, set_aside)));
         };
         if set_aside.len() >= MAX_UNKNOWN_FIELDS {
-            return Err((error, set_aside));
+            return Err(Box::new((error, set_aside)));
         }
         let Some(blanked) = blank_field(&text, error.span.start, found) else {
-            return Err((error, set_aside));
+            return Err(Box::new((error, set_aside)));
         };
         set_aside.push(Problem {
             line: Some(error.span.start.line),
