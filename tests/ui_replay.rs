@@ -179,6 +179,38 @@ fn playback_stops_at_the_end_of_the_trial() {
     let n = state.current_trials()[0].1.scanpath.fixations.len();
     harness.run();
     harness.get_by_label(&format!("s01: {n} of {n} fixations"));
+
+    // Hovering a fixation tells its number, start and duration: sweep the pointer
+    // over the view until a fixation's note appears.
+    harness.ctx.all_styles_mut(|s| {
+        s.interaction.tooltip_delay = 0.0;
+        s.interaction.show_tooltips_only_when_still = false;
+    });
+    let area = replay(&harness).views_rect.expect("the view was drawn");
+    let mut found = None;
+    'sweep: for row in 0..24 {
+        for column in 0..24 {
+            let at = egui::pos2(
+                area.left() + area.width() * (column as f32 + 0.5) / 24.0,
+                area.top() + area.height() * (row as f32 + 0.5) / 24.0,
+            );
+            harness.event(egui::Event::PointerMoved(at));
+            harness.step();
+            harness.step();
+            if harness.query_by_label_contains("s01: fixation ").is_some() {
+                found = Some(at);
+                break 'sweep;
+            }
+        }
+    }
+    assert!(found.is_some(), "a fixation's note under the pointer");
+    harness.get_by_label_contains(&format!(" of {n}\nstarts "));
+    harness.get_by_label_contains(" s after the stimulus, ");
+    harness
+        .render()
+        .unwrap()
+        .save(std::env::temp_dir().join("replay_hover.png"))
+        .unwrap();
 }
 
 #[test]

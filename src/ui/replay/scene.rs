@@ -1,7 +1,9 @@
 //! Drawing the stimulus views: the image, the heat map (a paint callback running the
 //! WGSL shader), saccade lines, numbered fixations sized by how long they have lasted,
 //! and the gaze point, for each subject in its colour. Only what is visible at the
-//! playhead is drawn, found by binary search in the prepared scanpaths.
+//! playhead is drawn, found by binary search in the prepared scanpaths. Numbers never
+//! overprint each other ([`readable_labels`]: the newest win), and hovering a
+//! fixation shows its number, start and duration.
 
 use eframe::egui_wgpu;
 
@@ -115,7 +117,31 @@ fn view_ui(
             &painter, state, key, subject, trial, image_rect, t_ms, scale,
         );
     }
-    ui.allocate_rect(area, egui::Sense::hover());
+    let response = ui.allocate_rect(area, egui::Sense::hover());
+    // Hovering a fixation tells its number, start and duration.
+    // The pointer itself, not the response's hover: the views' parent allocates the
+    // same area after this one and would take the hover.
+    let pointer = ui
+        .input(|i| i.pointer.hover_pos())
+        .filter(|p| image_rect.contains(*p));
+    if state.view.fixations
+        && let Some(pointer) = pointer
+    {
+        let hovered = entries.iter().rev().find_map(|(subject, trial)| {
+            fixation_at(trial, image_rect, t_ms, trail_ms, scale, pointer)
+                .map(|i| fixation_hover_text(subject, trial, i))
+        });
+        if let Some(text) = hovered {
+            egui::Tooltip::always_open(
+                ui.ctx().clone(),
+                response.layer_id,
+                response.id,
+                egui::PopupAnchor::Pointer,
+            )
+            .gap(12.0)
+            .show(|ui| ui.label(text));
+        }
+    }
 }
 
 fn heatmap_ui(
@@ -222,17 +248,15 @@ fn scanpath_shapes(
                 (look.to_screen(f.center_image), radius)
             })
             .collect();
+        let font_size = 11.0 * scale.max(1.0);
+        let shown = readable_labels(&discs, numbered_from, font_size);
         for (offset, &(center, _)) in discs.iter().enumerate() {
-            // A later disc over this one's centre hides its number, as if drawn on top.
-            let covered = discs[offset + 1..]
-                .iter()
-                .any(|&(later, radius)| later.distance(center) < radius);
-            if !covered {
+            if shown[offset] {
                 painter.text(
                     center,
                     egui::Align2::CENTER_CENTER,
                     (numbered_from + offset + 1).to_string(),
-                    egui::FontId::proportional(11.0 * scale.max(1.0)),
+                    egui::FontId::proportional(font_size),
                     egui::Color32::WHITE,
                 );
             }
@@ -245,6 +269,79 @@ fn scanpath_shapes(
         painter.circle_stroke(center, 5.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
         painter.circle_stroke(center, 3.5, egui::Stroke::new(1.5, subject.color));
     }
+}
+
+/// Which fixation numbers to draw so that none is hidden or overprinted: newest first,
+/// a number is drawn unless a later disc covers its centre (as if drawn on top) or
+/// its box would overlap a number already placed. `discs`: centre and radius, in
+/// time order; the first is fixation `first_index + 1`.
+pub fn readable_labels(
+    discs: &[(egui::Pos2, f32)],
+    first_index: usize,
+    font_size: f32,
+) -> Vec<bool> {
+    let mut shown = vec![false; discs.len()];
+    let mut placed: Vec<egui::Rect> = Vec::new();
+    for offset in (0..discs.len()).rev() {
+        let (center, _) = discs[offset];
+        let covered = discs[offset + 1..]
+            .iter()
+            .any(|&(later, radius)| later.distance(center) < radius);
+        let digits = (first_index + offset + 1).to_string().len() as f32;
+        let size = egui::vec2(0.62 * font_size * digits + 2.0, font_size + 1.0);
+        let label = egui::Rect::from_center_size(center, size);
+        if !covered && !placed.iter().any(|p| p.intersects(label)) {
+            placed.push(label);
+            shown[offset] = true;
+        }
+    }
+    shown
+}
+
+/// The fixation under `pointer` in one subject's view, if any: the latest shown one
+/// whose disc holds the pointer. Returns its index.
+pub fn fixation_at(
+    trial: &ReplayTrial,
+    image_rect: egui::Rect,
+    t_ms: f32,
+    trail_ms: Option<f32>,
+    scale: f32,
+    pointer: egui::Pos2,
+) -> Option<usize> {
+    let path = &trial.scanpath;
+    let started = path.started_count(t_ms);
+    let first = path.first_in_trail(t_ms, trail_ms).min(started);
+    (first..started).rev().find(|&i| {
+        let f = &path.fixations[i];
+        let center = egui::pos2(
+            image_rect.left() + f.center_image[0] * image_rect.width(),
+            image_rect.top() + f.center_image[1] * image_rect.height(),
+        );
+        let radius = fixation_radius_pt(f.elapsed_ms(t_ms), scale).max(6.0);
+        center.distance(pointer) <= radius
+    })
+}
+
+/// The hover text of fixation `index` of `subject`'s trial.
+pub fn fixation_hover_text(subject: &OpenSubject, trial: &ReplayTrial, index: usize) -> String {
+    let f = &trial.scanpath.fixations[index];
+    let what = if subject.session.clicks {
+        "click"
+    } else {
+        "fixation"
+    };
+    let duration = if subject.session.clicks {
+        String::new()
+    } else {
+        format!(", {:.0} ms", f.duration_ms())
+    };
+    format!(
+        "{}: {what} {} of {}\nstarts {:.3} s after the stimulus{duration}",
+        subject.session.subject,
+        index + 1,
+        trial.scanpath.fixations.len(),
+        f.start_ms / 1000.0
+    )
 }
 
 /// The image's width over height on the screen, from where it was shown.
@@ -270,4 +367,42 @@ pub fn fit(area: egui::Rect, aspect: f32) -> egui::Rect {
         egui::vec2(area.width(), area.width() / aspect)
     };
     egui::Rect::from_center_size(area.center(), size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_never_pile_up_and_the_newest_win() {
+        // Thirty fixations within a few points of each other: one number is readable.
+        let piled: Vec<(egui::Pos2, f32)> = (0..30)
+            .map(|i| {
+                (
+                    egui::pos2(100.0 + (i % 3) as f32, 100.0 + (i % 2) as f32),
+                    2.0,
+                )
+            })
+            .collect();
+        let shown = readable_labels(&piled, 0, 11.0);
+        assert_eq!(shown.iter().filter(|s| **s).count(), 1);
+        assert!(shown[29], "the newest keeps its number");
+        // Well apart, every number is drawn.
+        let apart: Vec<(egui::Pos2, f32)> = (0..30)
+            .map(|i| {
+                (
+                    egui::pos2(40.0 * (i % 10) as f32, 40.0 * (i / 10) as f32),
+                    4.0,
+                )
+            })
+            .collect();
+        assert!(readable_labels(&apart, 0, 11.0).iter().all(|s| *s));
+        // A later disc over a centre hides that number, as before.
+        let covered = [
+            (egui::pos2(0.0, 0.0), 4.0),
+            (egui::pos2(60.0, 0.0), 4.0),
+            (egui::pos2(1.0, 0.0), 20.0),
+        ];
+        assert_eq!(readable_labels(&covered, 0, 11.0), [false, true, true]);
+    }
 }
