@@ -262,6 +262,8 @@ fn exports_write_the_fixations_csv_and_a_png_of_the_view() {
     );
     assert!(!export_dir.starts_with(recorded.sessions_root()));
 
+    // The title band the PNG keeps: study, trial, subjects and time window.
+    harness.get_by_label("replay · trial scene-01 · s01, s02 · 0.00–0.00 s after stimulus onset");
     harness.get_by_label("Export fixations CSV").click();
     harness.step();
     step_until(&mut harness, "CSV written", |app| {

@@ -42,8 +42,35 @@ pub fn replay_ui(ui: &mut egui::Ui, state: &mut ReplayState, commands: &mut Comm
         });
     egui::Panel::bottom("replay_timeline").show(ui, |ui| timeline_ui(ui, state, &mut send));
     egui::CentralPanel::default().show(ui, |ui| {
-        state.views_rect = Some(scene::views_ui(ui, state));
+        // The title band is part of the exported picture: what, who and when.
+        let title = ui.strong(view_title(state)).rect;
+        let views = scene::views_ui(ui, state);
+        state.views_rect = Some(title.union(views));
     });
+}
+
+/// "study · trial · subjects · 0.00–1.25 s": the title band above the views, which the
+/// PNG export keeps.
+pub fn view_title(state: &ReplayState) -> String {
+    let study = state
+        .subjects
+        .first()
+        .map_or("", |s| s.session.study_id.as_str());
+    let subjects: Vec<&str> = state
+        .current_trials()
+        .iter()
+        .map(|(s, _)| s.session.subject.as_str())
+        .collect();
+    let end_s = state.playback.time_ms / 1000.0;
+    let start_s = state
+        .view
+        .trail_s
+        .map_or(0.0, |trail| (end_s - trail).max(0.0));
+    format!(
+        "{study} · trial {} · {} · {start_s:.2}–{end_s:.2} s after stimulus onset",
+        state.trial_id.as_deref().unwrap_or("—"),
+        subjects.join(", ")
+    )
 }
 
 fn sessions_ui(ui: &mut egui::Ui, state: &mut ReplayState, send: &mut impl FnMut(ReplayCommand)) {
