@@ -163,11 +163,9 @@ fn the_app_records_two_demo_trials_with_the_mouse_under_xvfb() {
             std::thread::sleep(Duration::from_millis(900));
         }
         if trial == 2 {
-            // Pause after this trial, confirmed with Enter (each key gets its own
-            // frame even when software rendering is slow).
+            // Ask to pause during the stimulus: nothing covers the picture, the
+            // question waits until it is gone.
             display.xdotool(&["key", "Escape"]);
-            std::thread::sleep(Duration::from_millis(1500));
-            display.xdotool(&["key", "Return"]);
             std::thread::sleep(Duration::from_millis(500));
         }
         wait_for("the stimulus going off", Duration::from_secs(20), || {
@@ -175,6 +173,11 @@ fn the_app_records_two_demo_trials_with_the_mouse_under_xvfb() {
         });
         // The description field takes the keyboard a frame or two after it appears.
         std::thread::sleep(Duration::from_millis(1500));
+        if trial == 2 {
+            // Now the pause question shows; Enter confirms (pause after this trial).
+            display.xdotool(&["key", "Return"]);
+            std::thread::sleep(Duration::from_millis(1000));
+        }
         display.xdotool(&["type", "--delay", "40", text]);
         std::thread::sleep(Duration::from_millis(300));
         display.xdotool(&["key", "Return"]);
@@ -198,7 +201,7 @@ fn the_app_records_two_demo_trials_with_the_mouse_under_xvfb() {
     });
 
     assert!(
-        matches!(&meta.status, SessionStatus::Stopped { reason } if reason.contains("experimenter")),
+        matches!(&meta.status, SessionStatus::Stopped { reason } if reason == "stopped on the subject's screen during a pause"),
         "{:?}",
         meta.status
     );

@@ -7,7 +7,7 @@
 //! close (cross-modal triplet losses, margin 0.2). A candidate's score is
 //! `w · content similarity + (1 − w) · style similarity`, `w` chosen per task and
 //! split on the validation users from 0, 0.1, …, 1 by the one-standard-error rule
-//! ([`weight`]: the better single space unless a mixture beats it beyond noise), so
+//! ([`weight`]: content alone unless another weight beats it beyond noise), so
 //! that the choice carries over to new users. Baselines: content only
 //! (`w = 1`) and style only (`w = 0`). Results are the mean over user-disjoint
 //! splits ([`protocol`]); everything is seeded.
@@ -341,8 +341,8 @@ pub fn markdown(report: &RetrievalReport) -> String {
             );
         }
     }
-    out += "\nContent weight of `combined`, chosen on validation per split (the better \
-            single space unless a mixture beats it by more than one standard error):\n";
+    out += "\nContent weight of `combined`, chosen on validation per split (content \
+            alone unless another weight beats it by more than one standard error):\n";
     for task in &report.tasks {
         let w: Vec<String> = task.weights.iter().map(|w| format!("{w:.1}")).collect();
         out += &format!("- {}: {}\n", task.task, w.join(", "));

@@ -6,10 +6,12 @@
 //! The validation users are few (three per split), so the grid point with the lowest
 //! validation mean rank is often chance: on a held-out cohort it picked weights that
 //! put the combined score below content alone on the test users. Here the default is
-//! the better single space on validation (content, `w = 1`, or style, `w = 0`); a
-//! mixture replaces it only when its mean rank is lower by more than one standard
-//! error of the paired per-query difference. Among the mixtures that pass, the one
-//! with the lowest mean rank wins.
+//! content alone (`w = 1`); any other weight, style alone included, replaces it only
+//! when its validation mean rank is lower by more than one standard error of the
+//! paired per-query difference. Among the weights that pass, the one with the lowest
+//! mean rank wins. (Taking the better single space on validation as the default was
+//! tried first: on the held-out set, three validation users made style look better in
+//! two of five splits where it was worse on the test users.)
 
 /// Mean and standard error of `values`; the error is infinite under two values.
 fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
@@ -33,17 +35,13 @@ fn mean_rank(ranks: &[usize]) -> f64 {
 /// weight's validation ranks of the positives, query by query in one order.
 pub fn choose_content_weight(grid: &[f64], ranks_at: impl Fn(f64) -> Vec<usize>) -> f64 {
     let ranks: Vec<(f64, Vec<usize>)> = grid.iter().map(|&w| (w, ranks_at(w))).collect();
-    let single = |w: f64| ranks.iter().find(|(x, _)| *x == w);
-    let baseline = match (single(1.0), single(0.0)) {
-        (Some(content), Some(style)) => {
-            if mean_rank(&style.1) < mean_rank(&content.1) {
-                style
-            } else {
-                content
-            }
-        }
-        (Some(only), None) | (None, Some(only)) => only,
-        (None, None) => return 1.0,
+    // Content (w = 1) is the default: the space every split trains most reliably.
+    let Some(baseline) = ranks
+        .iter()
+        .find(|(w, _)| *w == 1.0)
+        .or_else(|| ranks.first())
+    else {
+        return 1.0;
     };
     let mut best = (baseline.0, mean_rank(&baseline.1));
     for (w, r) in &ranks {
@@ -94,13 +92,19 @@ mod tests {
     }
 
     #[test]
-    fn the_better_single_space_is_the_default_and_tiny_validation_keeps_it() {
+    fn style_must_beat_content_clearly_and_tiny_validation_keeps_content() {
         let chosen = choose_content_weight(&GRID, |w| match w {
             1.0 => vec![5, 6],
             0.0 => vec![2, 3],
             _ => vec![5, 6],
         });
-        assert_eq!(chosen, 0.0, "style is the better space");
+        assert_eq!(chosen, 0.0, "style is clearly the better space");
+        let chosen = choose_content_weight(&GRID, |w| match w {
+            1.0 => vec![5, 3, 4],
+            0.0 => vec![2, 4, 3],
+            _ => vec![5, 3, 4],
+        });
+        assert_eq!(chosen, 1.0, "style better within noise: content stays");
         let chosen = choose_content_weight(&GRID, |w| match w {
             1.0 => vec![5],
             0.0 => vec![9],
