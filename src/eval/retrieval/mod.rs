@@ -264,8 +264,10 @@ pub fn run_retrieval(
             let task_seed = seed.wrapping_mul(31).wrapping_add(ti as u64);
             let val_sets = candidate_sets(&keys, &split.val, task_seed);
             let test_sets = candidate_sets(&keys, &split.test, task_seed.wrapping_add(1));
-            let best_w =
-                choose_content_weight(&weights_grid, |w| embedded.ranks(task, &val_sets, w));
+            let val_users: Vec<usize> = val_sets.iter().map(|set| keys[set.query].user).collect();
+            let best_w = choose_content_weight(&weights_grid, &val_users, |w| {
+                embedded.ranks(task, &val_sets, w)
+            });
             chosen[ti].push(best_w);
             for (m, w) in [1.0, 0.0, best_w].into_iter().enumerate() {
                 let r = embedded.ranks(task, &test_sets, w);

@@ -8,7 +8,7 @@
 //! put the combined score below content alone on the test users. Here the default is
 //! content alone (`w = 1`); any other weight, style alone included, replaces it only
 //! when its validation mean rank is lower by more than one standard error of the
-//! paired per-query difference. Among the weights that pass, the one with the lowest
+//! paired difference, averaged per user and with the error taken over users. Among the weights that pass, the one with the lowest
 //! mean rank wins. (Taking the better single space on validation as the default was
 //! tried first: on the held-out set, three validation users made style look better in
 //! two of five splits where it was worse on the test users.)
@@ -31,9 +31,16 @@ fn mean_rank(ranks: &[usize]) -> f64 {
     ranks.iter().sum::<usize>() as f64 / ranks.len().max(1) as f64
 }
 
-/// Chooses the content weight from `grid` (which should hold 0 and 1) given each
-/// weight's validation ranks of the positives, query by query in one order.
-pub fn choose_content_weight(grid: &[f64], ranks_at: impl Fn(f64) -> Vec<usize>) -> f64 {
+/// Chooses the content weight from `grid` (which should hold 1) given each weight's
+/// validation ranks of the positives, query by query in one order, and the user of
+/// each query. Differences are averaged per user first and the standard error is
+/// taken over users: queries of one person are not independent, and the choice must
+/// carry over to other people.
+pub fn choose_content_weight(
+    grid: &[f64],
+    users: &[usize],
+    ranks_at: impl Fn(f64) -> Vec<usize>,
+) -> f64 {
     let ranks: Vec<(f64, Vec<usize>)> = grid.iter().map(|&w| (w, ranks_at(w))).collect();
     // Content (w = 1) is the default: the space every split trains most reliably.
     let Some(baseline) = ranks
@@ -45,14 +52,16 @@ pub fn choose_content_weight(grid: &[f64], ranks_at: impl Fn(f64) -> Vec<usize>)
     };
     let mut best = (baseline.0, mean_rank(&baseline.1));
     for (w, r) in &ranks {
-        if r.len() != baseline.1.len() {
+        if r.len() != baseline.1.len() || r.len() != users.len() {
             continue;
         }
-        let differences: Vec<f64> = r
-            .iter()
-            .zip(&baseline.1)
-            .map(|(&a, &b)| a as f64 - b as f64)
-            .collect();
+        let mut per_user: std::collections::BTreeMap<usize, (f64, usize)> = Default::default();
+        for ((&a, &b), &user) in r.iter().zip(&baseline.1).zip(users) {
+            let entry = per_user.entry(user).or_default();
+            entry.0 += a as f64 - b as f64;
+            entry.1 += 1;
+        }
+        let differences: Vec<f64> = per_user.values().map(|(sum, n)| sum / *n as f64).collect();
         let (mean, error) = mean_and_standard_error(&differences);
         let better_beyond_noise = mean + error < 0.0;
         let rank = mean_rank(r);
@@ -73,7 +82,7 @@ mod tests {
     fn a_mixture_within_noise_of_the_better_space_is_not_chosen() {
         // Content ranks 1–3, style worse; the mixture is better on one query, worse
         // on another.
-        let chosen = choose_content_weight(&GRID, |w| match w {
+        let chosen = choose_content_weight(&GRID, &[0, 1, 2, 3, 4, 5], |w| match w {
             1.0 => vec![2, 3, 1, 2, 3, 1],
             0.0 => vec![8, 9, 7, 9, 8, 7],
             _ => vec![1, 3, 1, 2, 3, 2],
@@ -83,7 +92,7 @@ mod tests {
 
     #[test]
     fn a_mixture_clearly_better_than_both_is_chosen() {
-        let chosen = choose_content_weight(&GRID, |w| match w {
+        let chosen = choose_content_weight(&GRID, &[0, 1, 2, 3, 4, 5], |w| match w {
             1.0 => vec![3, 3, 4, 3, 4, 3],
             0.0 => vec![6, 5, 6, 5, 6, 5],
             _ => vec![1, 1, 2, 1, 1, 2],
@@ -92,20 +101,39 @@ mod tests {
     }
 
     #[test]
+    fn a_gain_carried_by_one_user_of_three_is_noise() {
+        let users = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+        let chosen = choose_content_weight(&GRID, &users, |w| match w {
+            0.0 => vec![1, 1, 1, 5, 5, 5, 6, 6, 6],
+            _ => vec![5; 9],
+        });
+        assert_eq!(
+            chosen, 1.0,
+            "per query it would look significant; per user it is not"
+        );
+        let each = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let chosen = choose_content_weight(&GRID, &each, |w| match w {
+            0.0 => vec![1, 1, 1, 5, 5, 5, 6, 6, 6],
+            _ => vec![5; 9],
+        });
+        assert_eq!(chosen, 0.0, "as independent users the gain would pass");
+    }
+
+    #[test]
     fn style_must_beat_content_clearly_and_tiny_validation_keeps_content() {
-        let chosen = choose_content_weight(&GRID, |w| match w {
+        let chosen = choose_content_weight(&GRID, &[0, 1], |w| match w {
             1.0 => vec![5, 6],
             0.0 => vec![2, 3],
             _ => vec![5, 6],
         });
         assert_eq!(chosen, 0.0, "style is clearly the better space");
-        let chosen = choose_content_weight(&GRID, |w| match w {
+        let chosen = choose_content_weight(&GRID, &[0, 1, 2], |w| match w {
             1.0 => vec![5, 3, 4],
             0.0 => vec![2, 4, 3],
             _ => vec![5, 3, 4],
         });
         assert_eq!(chosen, 1.0, "style better within noise: content stays");
-        let chosen = choose_content_weight(&GRID, |w| match w {
+        let chosen = choose_content_weight(&GRID, &[0], |w| match w {
             1.0 => vec![5],
             0.0 => vec![9],
             _ => vec![1],
