@@ -8,8 +8,8 @@
 //! put the combined score below content alone on the test users. Here the default is
 //! content alone (`w = 1`); any other weight, style alone included, replaces it only
 //! when its validation mean rank is lower by more than one standard error of the
-//! paired difference, averaged per user and with the error taken over users. Among the weights that pass, the one with the lowest
-//! mean rank wins. (Taking the better single space on validation as the default was
+//! paired difference, averaged per user and with the error taken over users. Among
+//! the weights that pass, the one with the lowest mean rank wins. (Taking the better single space on validation as the default was
 //! tried first: on the held-out set, three validation users made style look better in
 //! two of five splits where it was worse on the test users.)
 
