@@ -418,25 +418,15 @@ fn stop_asks_first_and_never_completes_a_trial_that_was_not_described() {
     );
 }
 
-const SLOW_STUDY: &str = r#"Study(
-    id: "slow-test",
-    title: "Recording test",
-    instructions: "Look at each picture, then describe it.",
-    screen: (resolution_px: (1920, 1080), size_mm: (531.0, 299.0), viewing_distance_mm: 650.0),
-    gaze_source: Mouse,
-    calibration: (points: 5, validation_points: [(0.3, 0.3), (0.7, 0.7)], max_accuracy_deg: 1.0, max_precision_rms_deg: 0.5),
-    image_root: "images",
-    trials: [
-        (id: "kitchen", image: "kitchen.png", viewing_time_ms: 2500, dictation: (max_length_ms: 5000), fixation_cross_ms: 100),
-        (id: "street", image: "street.png", viewing_time_ms: 400, dictation: (max_length_ms: 5000), fixation_cross_ms: 100),
-    ],
-)
-"#;
+/// The recording study with a long first stimulus, to press Escape during it.
+fn slow_study() -> String {
+    RECORDING_STUDY.replacen("viewing_time_ms: 400", "viewing_time_ms: 2500", 1)
+}
 
 #[test]
 fn escape_during_the_stimulus_asks_to_pause_only_after_the_picture_is_gone() {
     let fixture = StudyFixture::new();
-    let path = fixture.write("study.ron", SLOW_STUDY);
+    let path = fixture.write("study.ron", &slow_study());
     let sessions = fixture.dir.path().join("sessions");
     let mut harness = harness(app_opening(&path));
     start_trials(&mut harness, &sessions);

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::sets::Setting;
-use super::table::{EvalReport, Row, SetTable};
+use super::table::{EvalReport, Row, SetTable, human_row};
 use crate::metrics::grounding::GroundingScores;
 
 /// Where the model of training seed `seed` is cached beside `model_dir`.
@@ -190,10 +190,6 @@ fn spread_cell(spread: Option<&Spread>) -> String {
     spread.map_or_else(|| "—".into(), |s| format!("{:.3} ± {:.3}", s.mean, s.sd))
 }
 
-fn cell(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".into(), |v| format!("{v:.3}"))
-}
-
 /// The tables as Markdown, each cell `mean ± sd` over the seeds.
 pub fn markdown(report: &SeedReport) -> String {
     let seeds: Vec<String> = report.seeds.iter().map(u64::to_string).collect();
@@ -230,15 +226,7 @@ pub fn markdown(report: &SeedReport) -> String {
                 .collect();
             out += &format!("| {} | {} |\n", row.label, cells.join(" | "));
         }
-        let h = set.human_grounding;
-        out += &format!(
-            "| human (real descriptions) | — | — | — | — | {} | {} | {} | {} | {} |\n",
-            cell(Some(set.human_hc)),
-            cell(Some(set.human_rep3)),
-            cell(h.hallucination),
-            cell(h.recall),
-            cell(h.order_tau)
-        );
+        out += &human_row(set.human_hc, set.human_rep3, set.human_grounding);
     }
     out
 }

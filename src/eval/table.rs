@@ -249,17 +249,21 @@ pub fn markdown(report: &EvalReport) -> String {
                 out += &format!("| {} | {} | | | | | | | | |\n", row.label, row.status);
             }
         }
-        let human = set.human_grounding;
-        out += &format!(
-            "| human (real descriptions) | — | — | — | — | {} | {} | {} | {} | {} |\n",
-            cell(Some(set.human_hc)),
-            cell(Some(set.human_rep3)),
-            cell(human.hallucination),
-            cell(human.recall),
-            cell(human.order_tau)
-        );
+        out += &human_row(set.human_hc, set.human_rep3, set.human_grounding);
     }
     out
+}
+
+/// The `human` row of a table: the real descriptions' HC, Rep3 and grounding.
+pub fn human_row(hc: f64, rep3: f64, grounding: GroundingScores) -> String {
+    format!(
+        "| human (real descriptions) | — | — | — | — | {} | {} | {} | {} | {} |\n",
+        cell(Some(hc)),
+        cell(Some(rep3)),
+        cell(grounding.hallucination),
+        cell(grounding.recall),
+        cell(grounding.order_tau)
+    )
 }
 
 #[cfg(test)]
