@@ -63,6 +63,22 @@ fn set_up(harness: &mut Harness<'_, App>, sessions: &Path) {
     assert_eq!(form.sessions_root, sessions.display().to_string());
 }
 
+/// Stops the session on the monitor ("Stop the session…", then "Stop now") and waits
+/// for its end.
+fn stop_from_monitor(harness: &mut Harness<'_, App>) {
+    harness.get_by_label("Stop the session…").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Stop now").click();
+    harness.step();
+    wait(
+        harness,
+        "end of the session",
+        Duration::from_secs(10),
+        |app| stage_is(app, |s| matches!(s, Stage::Finished(_))),
+    );
+}
+
 fn describe(harness: &mut Harness<'_, App>, text: &str) {
     wait(
         harness,
@@ -272,17 +288,7 @@ fn calibration_and_validation_report_failing_points_and_the_accepted_one_is_kept
         Duration::from_secs(10),
         |app| screen_is(app, |s| matches!(s, SubjectScreen::Instructions(_))),
     );
-    harness.get_by_label("Stop the session…").click();
-    harness.step();
-    harness.step();
-    harness.get_by_label("Stop now").click();
-    harness.step();
-    wait(
-        &mut harness,
-        "end of the session",
-        Duration::from_secs(10),
-        |app| stage_is(app, |s| matches!(s, Stage::Finished(_))),
-    );
+    stop_from_monitor(&mut harness);
     harness.get_by_label("Calibration: accepted (with failing points)");
     let folder = harness
         .state()
@@ -379,17 +385,7 @@ fn stop_asks_first_and_never_completes_a_trial_that_was_not_described() {
         SubjectScreen::Describe { .. }
     )));
     // Stopping while the subject describes: the trial is not complete.
-    harness.get_by_label("Stop the session…").click();
-    harness.step();
-    harness.step();
-    harness.get_by_label("Stop now").click();
-    harness.step();
-    wait(
-        &mut harness,
-        "end of the session",
-        Duration::from_secs(10),
-        |app| stage_is(app, |s| matches!(s, Stage::Finished(_))),
-    );
+    stop_from_monitor(&mut harness);
     let meta = session_meta(&harness);
     let SessionStatus::Stopped { reason } = &meta.status else {
         panic!("{:?}", meta.status);
